@@ -1,0 +1,1 @@
+"""Reverse evaluation: questionnaires, rounds, anonymous responses, scores, reports."""

@@ -1,0 +1,1 @@
+"""Departments' offerings in the CMS catalog: pages, sessions, taxonomy, workflow."""

@@ -1,0 +1,1 @@
+"""Orders, needs, ordering campaigns, recommendations and seat allocation."""

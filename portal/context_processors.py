@@ -1,0 +1,30 @@
+"""The navigation each role sees in the site header."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.roles import role_edits_content
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [(_("Home"), "/")]
+    unit = user.unit
+    if unit is not None:
+        items.append((_("My unit"), reverse("my_unit")))
+    if role_edits_content(user.role) or user.is_superuser:
+        items.append((_("Content management"), reverse("wagtailadmin_home")))
+    current = request.path
+    return {
+        "nav_items": [
+            {
+                "label": label,
+                "url": url,
+                "current": url == current or (url != "/" and current.startswith(url)),
+            }
+            for label, url in items
+        ]
+    }

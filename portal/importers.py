@@ -1,0 +1,809 @@
+"""Bulk import of regions, departments and accounts from CSV or XLSX files.
+
+The format is documented in docs/import-units.md. Three properties matter:
+
+* **Streaming.** Rows are read, checked and written in batches. Memory holds the
+  codes seen so far and the regions that can be parents (cities, districts,
+  streets), never the rows themselves, so the national tree (about 710,000
+  rows) imports well under 1.5 GB.
+* **All-or-nothing.** Everything runs in one transaction; any row error, or a
+  dry run, rolls it back. Checking continues after an error so that one run
+  reports every bad row.
+* **Re-import updates.** Rows are matched by code (regions, departments) or
+  username (accounts); a region that gets a new parent takes its subtree along.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.models import (
+    ANCESTOR_FIELDS,
+    CommunityType,
+    Department,
+    DepartmentFamily,
+    DepartmentKind,
+    ImportRun,
+    Region,
+    RegionLevel,
+    Role,
+    User,
+)
+from portal.roles import role_unit_error
+from portal.services import account_invitation_url, role_groups_assign
+from portal.tasks import invitations_mail
+
+BATCH_SIZE = 2000
+MAX_REPORTED_ERRORS = 500
+REGION_CODE = re.compile(r"^\d{12}$")
+PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+
+REGIONS, DEPARTMENTS, ACCOUNTS = "regions", "departments", "accounts"
+KIND_ORDER = (REGIONS, DEPARTMENTS, ACCOUNTS)
+KIND_LABELS = {
+    REGIONS: gettext_lazy("Regions"),
+    DEPARTMENTS: gettext_lazy("Departments"),
+    ACCOUNTS: gettext_lazy("Accounts"),
+}
+
+# Header names accepted for each field, Chinese first. The first field of each
+# kind identifies the kind of a sheet.
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    REGIONS: {
+        "code": ("区划代码", "region_code"),
+        "name": ("区划名称", "region_name"),
+        "level": ("层级", "level"),
+        "parent_code": ("上级区划代码", "parent_code"),
+        "community_type": ("社区类型", "community_type"),
+        "households": ("户数", "households"),
+        "population": ("人口", "population"),
+    },
+    DEPARTMENTS: {
+        "code": ("部门代码", "department_code"),
+        "name": ("部门名称", "department_name"),
+        "family": ("条线", "family"),
+        "region_code": ("服务区域代码", "service_region_code"),
+        "kind": ("单位类别", "unit_kind"),
+    },
+    ACCOUNTS: {
+        "username": ("用户名", "username"),
+        "name": ("姓名", "name"),
+        "unit_code": ("单位代码", "unit_code"),
+        "role": ("角色", "role"),
+        "email": ("邮箱", "email"),
+        "phone": ("手机", "phone"),
+    },
+}
+REQUIRED_COLUMNS = {
+    REGIONS: ("code", "name", "level"),
+    DEPARTMENTS: ("code", "name", "region_code"),
+    ACCOUNTS: ("username", "name", "unit_code", "role"),
+}
+
+LEVEL_WORDS = {
+    RegionLevel.CITY: ("市", "city"),
+    RegionLevel.DISTRICT: ("区", "县", "区县", "区/县", "district", "county"),
+    RegionLevel.STREET: ("街道", "镇", "乡", "街镇", "街道/乡镇", "street", "town"),
+    RegionLevel.COMMUNITY: ("社区", "村", "居委会", "村委会", "居村", "community", "village"),
+}
+COMMUNITY_TYPE_WORDS = {
+    CommunityType.NEW_URBAN: ("新城区", "new_urban"),
+    CommunityType.OLD_URBAN: ("老城区", "old_urban"),
+    CommunityType.CONVERTED_VILLAGE: ("村改居", "converted_village"),
+    CommunityType.RURAL: ("农村", "rural"),
+}
+DEPARTMENT_KIND_WORDS = {
+    DepartmentKind.FUNCTIONAL: ("职能部门", "functional"),
+    DepartmentKind.ORGANIZATION: ("组织部", "组织部门", "减负办", "organization"),
+}
+ROLE_WORDS = {
+    Role.COMMUNITY_OPERATOR: ("社区工作者", "居村委会", "community_operator"),
+    Role.DEPARTMENT_PUBLISHER: ("部门经办人", "经办人", "department_publisher"),
+    Role.DEPARTMENT_APPROVER: ("部门负责人", "负责人", "department_approver"),
+    Role.STREET_OFFICE: ("街道", "街道工作人员", "乡镇", "street_office"),
+    Role.ORGANIZATION_DEPARTMENT: ("组织部", "减负办", "organization_department"),
+    Role.ADMINISTRATOR: ("系统管理员", "管理员", "administrator"),
+}
+
+
+def _lookup(words: dict[Any, tuple[str, ...]]) -> dict[str, Any]:
+    return {word.lower(): value for value, synonyms in words.items() for word in synonyms}
+
+
+LEVELS_BY_WORD = _lookup(LEVEL_WORDS)
+COMMUNITY_TYPES_BY_WORD = _lookup(COMMUNITY_TYPE_WORDS)
+DEPARTMENT_KINDS_BY_WORD = _lookup(DEPARTMENT_KIND_WORDS)
+ROLES_BY_WORD = _lookup(ROLE_WORDS)
+
+
+def _choices(words: dict[Any, tuple[str, ...]]) -> str:
+    return "、".join(synonyms[0] for synonyms in words.values())
+
+
+@dataclass(frozen=True)
+class RowError:
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+class Invitation(NamedTuple):
+    username: str
+    name: str
+    email: str
+    url: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did or, for a dry run, would do."""
+
+    dry_run: bool
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    invitations: list[Invitation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def committed(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def add_error(self, sheet: str, row: int, column: str, value: Any, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(sheet, row, column, str(value or ""), str(message)))
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": kind,
+                "label": KIND_LABELS[kind],
+                "created": self.created[kind],
+                "updated": self.updated[kind],
+            }
+            for kind in KIND_ORDER
+            if self.created[kind] or self.updated[kind]
+        ]
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; nothing was imported."""
+
+
+# ---------------------------------------------------------------- reading files
+
+
+@dataclass
+class Sheet:
+    name: str
+    kind: str
+    headers: dict[str, str]  # field -> header text as written in the file
+    positions: dict[str, int]  # field -> column index
+    rows: Iterator[tuple[int, list[str]]]  # (row number as the user sees it, cells)
+    total: int | None
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        # Excel stores a code typed as a number as a float: 310101002001.0.
+        return str(int(value))
+    return str(value).strip()
+
+
+def _sheet_from_rows(
+    name: str, rows: Iterator[list[str]], total: int | None, report: ImportReport
+) -> Sheet | None:
+    header = next(rows, None)
+    if header is None:
+        return None
+    header = [_cell_text(cell) for cell in header]
+    normalised = [cell.lower() for cell in header]
+    kind = next(
+        (
+            kind
+            for kind in KIND_ORDER
+            if any(alias.lower() in normalised for alias in COLUMNS[kind][REQUIRED_COLUMNS[kind][0]])
+        ),
+        None,
+    )
+    if kind is None:
+        keys = "、".join(COLUMNS[kind][REQUIRED_COLUMNS[kind][0]][0] for kind in KIND_ORDER)
+        report.add_error(
+            name, 1, "", "", _("Unrecognised header row: it needs one of the columns %(keys)s.") % {"keys": keys}
+        )
+        return None
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    for field_name, aliases in COLUMNS[kind].items():
+        for index, cell in enumerate(normalised):
+            if cell in (alias.lower() for alias in aliases):
+                positions[field_name] = index
+                headers[field_name] = header[index]
+                break
+    missing = [COLUMNS[kind][f][0] for f in REQUIRED_COLUMNS[kind] if f not in positions]
+    for column in missing:
+        report.add_error(name, 1, column, "", _("Required column is missing."))
+    if missing:
+        return None
+    numbered = ((number, [_cell_text(c) for c in cells]) for number, cells in enumerate(rows, start=2))
+    return Sheet(name, kind, headers, positions, numbered, total)
+
+
+def _csv_encoding_and_lines(path: Path) -> tuple[str, int]:
+    """UTF-8 (with or without BOM) or, as saved by Excel on Chinese Windows, GB18030."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    utf8 = True
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    return ("utf-8-sig" if utf8 else "gb18030"), lines
+
+
+def read_sheets(path: Path, report: ImportReport) -> Iterator[Sheet]:
+    """The sheets of a CSV or XLSX file, ordered regions → departments → accounts
+    so that a row may refer to units created by an earlier sheet."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        encoding, lines = _csv_encoding_and_lines(path)
+        handle = path.open(encoding=encoding, newline="")
+        try:
+            sheet = _sheet_from_rows("", iter(csv.reader(handle)), max(lines - 1, 0), report)
+            if sheet:
+                yield sheet
+        finally:
+            handle.close()
+    elif suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a broken file
+            raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
+        try:
+            sheets = []
+            for worksheet in workbook.worksheets:
+                total = (worksheet.max_row - 1) if worksheet.max_row else None
+                rows = (list(r) for r in worksheet.iter_rows(values_only=True))
+                sheet = _sheet_from_rows(worksheet.title, rows, total, report)
+                if sheet:
+                    sheets.append(sheet)
+            yield from sorted(sheets, key=lambda s: KIND_ORDER.index(s.kind))
+        finally:
+            workbook.close()
+    else:
+        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
+
+
+# ---------------------------------------------------------------- checking and writing
+
+
+class _BatchImport:
+    """Collects checked rows of one kind and writes them BATCH_SIZE at a time."""
+
+    kind: str
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.batch: list[dict[str, Any]] = []
+        self.first_row_of: dict[str, int] = {}
+        self.sheet: Sheet | None = None
+
+    def error(self, row: int, field_name: str, value: Any, message: str) -> None:
+        header = self.sheet.headers.get(field_name, COLUMNS[self.kind][field_name][0])
+        self.report.add_error(self.sheet.name, row, header, value, message)
+
+    def add_sheet(self, sheet: Sheet, progress: Callable[[int], None]) -> None:
+        self.sheet = sheet
+        done = 0
+        for number, cells in sheet.rows:
+            if not any(cells):
+                continue
+            values = {
+                name: (cells[index] if index < len(cells) else "")
+                for name, index in sheet.positions.items()
+            }
+            values["_row"] = number
+            self.report.rows += 1
+            self.add(values)
+            done += 1
+            if done % BATCH_SIZE == 0:
+                progress(BATCH_SIZE)
+        self.flush()
+        progress(done % BATCH_SIZE)
+
+    def check_unique(self, row: dict[str, Any], key: str) -> bool:
+        value = row[key]
+        first = self.first_row_of.get(value)
+        if first is not None:
+            self.error(
+                row["_row"], key, value, _("Duplicate: the same value is on row %(row)s.") % {"row": first}
+            )
+            return False
+        self.first_row_of[value] = row["_row"]
+        return True
+
+    def require(self, row: dict[str, Any], *fields: str) -> bool:
+        ok = True
+        for field_name in fields:
+            if not row.get(field_name):
+                self.error(row["_row"], field_name, "", _("This value is required."))
+                ok = False
+        return ok
+
+    def queue(self, row: dict[str, Any]) -> None:
+        self.batch.append(row)
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            batch, self.batch = self.batch, []
+            self.write(batch)
+
+    def add(self, row: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+
+def _whole_number(value: str) -> int | None:
+    if value == "":
+        return None
+    if not value.isdigit():
+        raise ValueError(value)
+    return int(value)
+
+
+class _ParentRef(NamedTuple):
+    id: int
+    level: int
+    ancestors: dict[str, int | None]
+
+
+class RegionImport(_BatchImport):
+    kind = REGIONS
+    update_fields = [
+        "name", "level", "parent", "city", "district", "street",
+        "community_type", "households", "population", "updated_at",
+    ]  # fmt: skip
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(report)
+        self.parents: dict[str, _ParentRef] = {}  # regions that may have children
+        self.failed: dict[str, int] = {}  # code -> row of a rejected row
+        self.pending: set[str] = set()
+
+    def add(self, row: dict[str, Any]) -> None:
+        number = row["_row"]
+        ok = self.require(row, "code", "name", "level")
+        code = row["code"]
+        if code and not REGION_CODE.match(code):
+            self.error(number, "code", code, _("A region code has exactly 12 digits."))
+            ok = False
+        elif code and not self.check_unique(row, "code"):
+            return
+        level = LEVELS_BY_WORD.get(row["level"].lower()) if row["level"] else None
+        if row["level"] and level is None:
+            self.error(
+                number, "level", row["level"],
+                _("Unknown level; use one of %(choices)s.") % {"choices": "市、区县、街镇、社区（村）"},
+            )  # fmt: skip
+            ok = False
+        row["level"] = level
+        ok &= self._check_type(row)
+        for count_field in ("households", "population"):
+            try:
+                row[count_field] = _whole_number(row.get(count_field, ""))
+            except ValueError:
+                self.error(number, count_field, row[count_field], _("Enter a whole number of 0 or more."))
+                ok = False
+        parent_code = row.get("parent_code", "")
+        if level == RegionLevel.CITY and parent_code:
+            self.error(number, "parent_code", parent_code, _("A city is at the top of the tree; leave its parent code empty."))
+            ok = False
+        elif level and level > RegionLevel.CITY and not parent_code:
+            self.error(number, "parent_code", "", _("Every region below a city needs a parent code."))
+            ok = False
+        if not ok:
+            if code:
+                self.failed[code] = number
+            return
+        if parent_code in self.pending:
+            # The parent is in the unwritten batch: write it first to learn its id.
+            self.flush()
+        self.pending.add(code)
+        self.queue(row)
+
+    def _check_type(self, row: dict[str, Any]) -> bool:
+        text = row.get("community_type", "")
+        if row["level"] == RegionLevel.COMMUNITY:
+            if not text:
+                self.error(row["_row"], "community_type", "", _("A community or village needs a community type."))
+                return False
+            row["community_type"] = COMMUNITY_TYPES_BY_WORD.get(text.lower())
+            if row["community_type"] is None:
+                self.error(
+                    row["_row"], "community_type", text,
+                    _("Unknown community type; use one of %(choices)s.") % {"choices": _choices(COMMUNITY_TYPE_WORDS)},
+                )  # fmt: skip
+                return False
+        elif text:
+            self.error(row["_row"], "community_type", text, _("Only communities and villages have a community type."))
+            return False
+        else:
+            row["community_type"] = ""
+        return True
+
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        self.pending.clear()
+        codes = [row["code"] for row in batch]
+        wanted_parents = {row["parent_code"] for row in batch if row.get("parent_code")} - self.parents.keys()
+        existing = {}
+        for found in Region.objects.filter(code__in=[*codes, *wanted_parents]).values(
+            "id", "code", "level", "parent_id", "city_id", "district_id", "street_id"
+        ):
+            existing[found["code"]] = found
+            if found["code"] in wanted_parents and found["level"] < RegionLevel.COMMUNITY:
+                self.parents[found["code"]] = _ParentRef(
+                    found["id"], found["level"], {f: found[f"{f}_id"] for f in ANCESTOR_FIELDS.values()}
+                )
+        regions, moved = [], []
+        for row in batch:
+            region = self._region(row, existing)
+            if region is None:
+                self.failed[row["code"]] = row["_row"]
+                continue
+            before = existing.get(row["code"])
+            if before and before["parent_id"] != region.parent_id:
+                moved.append(region)
+            self.report.updated[REGIONS] += bool(before)
+            self.report.created[REGIONS] += not before
+            regions.append(region)
+        Region.objects.bulk_create(
+            regions, update_conflicts=True, unique_fields=["code"], update_fields=self.update_fields
+        )
+        for region in regions:
+            if region.level < RegionLevel.COMMUNITY:
+                self.parents[region.code] = _ParentRef(
+                    region.pk, region.level, {f: getattr(region, f"{f}_id") for f in ANCESTOR_FIELDS.values()}
+                )
+        for region in moved:
+            self._carry_subtree(region)
+
+    def _region(self, row: dict[str, Any], existing: dict[str, dict]) -> Region | None:
+        number, level = row["_row"], row["level"]
+        before = existing.get(row["code"])
+        if before and before["level"] != level:
+            self.error(
+                number, "level", row["level"],
+                _("This code is already a %(level)s; a region's level cannot change.")
+                % {"level": RegionLevel(before["level"]).label},
+            )  # fmt: skip
+            return None
+        region = Region(
+            code=row["code"],
+            name=row["name"],
+            level=level,
+            community_type=row["community_type"],
+            households=row["households"],
+            population=row["population"],
+        )
+        if level == RegionLevel.CITY:
+            return region
+        parent_code = row["parent_code"]
+        parent = self.parents.get(parent_code)
+        if parent is None:
+            if parent_code in self.failed:
+                message = _("The parent region (row %(row)s) has errors.") % {"row": self.failed[parent_code]}
+            elif parent_code in existing or parent_code in self.first_row_of:
+                message = _("A community or village cannot have regions under it.")
+            else:
+                message = _("Unknown parent code: it is neither in the system nor on an earlier row.")
+            self.error(number, "parent_code", parent_code, message)
+            return None
+        if parent.level != level - 1:
+            self.error(
+                number, "parent_code", parent_code,
+                _("A %(level)s must be under a %(expected)s, but this parent is a %(actual)s.")
+                % {
+                    "level": RegionLevel(level).label,
+                    "expected": RegionLevel(level - 1).label,
+                    "actual": RegionLevel(parent.level).label,
+                },
+            )  # fmt: skip
+            return None
+        region.parent_id = parent.id
+        for ancestor_field, ancestor_id in parent.ancestors.items():
+            setattr(region, f"{ancestor_field}_id", ancestor_id)
+        setattr(region, f"{ANCESTOR_FIELDS[parent.level]}_id", parent.id)
+        return region
+
+    def _carry_subtree(self, region: Region) -> None:
+        """A region moved under a new parent: its descendants' ancestor columns follow."""
+        if region.level == RegionLevel.COMMUNITY:
+            return
+        region_id = Region.objects.values_list("id", flat=True).get(code=region.code)
+        above = {f: getattr(region, f"{f}_id") for lvl, f in ANCESTOR_FIELDS.items() if lvl < region.level}
+        Region.objects.filter(**{ANCESTOR_FIELDS[region.level]: region_id}).update(
+            **{f"{f}_id": value for f, value in above.items()}
+        )
+
+
+class DepartmentImport(_BatchImport):
+    kind = DEPARTMENTS
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(report)
+        self.families = {family.name: family.pk for family in DepartmentFamily.objects.all()}
+
+    def add(self, row: dict[str, Any]) -> None:
+        number = row["_row"]
+        ok = self.require(row, "code", "name", "region_code")
+        code = row["code"]
+        if code and REGION_CODE.match(code):
+            self.error(number, "code", code, _("A department code must not be 12 digits: that is the form of a region code."))
+            ok = False
+        elif len(code) > 32:
+            self.error(number, "code", code, _("A department code has at most 32 characters."))
+            ok = False
+        elif code and not self.check_unique(row, "code"):
+            return
+        kind_text = row.get("kind", "")
+        row["kind"] = DEPARTMENT_KINDS_BY_WORD.get(kind_text.lower()) if kind_text else DepartmentKind.FUNCTIONAL
+        if row["kind"] is None:
+            self.error(
+                number, "kind", kind_text,
+                _("Unknown unit kind; use one of %(choices)s.") % {"choices": _choices(DEPARTMENT_KIND_WORDS)},
+            )  # fmt: skip
+            ok = False
+        family = row.get("family", "")
+        if family:
+            row["family_id"] = self.families.get(family)
+            if row["family_id"] is None:
+                self.error(
+                    number, "family", family,
+                    _("Unknown family; known families: %(families)s.") % {"families": "、".join(self.families)},
+                )  # fmt: skip
+                ok = False
+        elif row["kind"] == DepartmentKind.FUNCTIONAL:
+            self.error(number, "family", "", _("A functional department needs a family."))
+            ok = False
+        else:
+            row["family_id"] = None
+        if ok:
+            self.queue(row)
+
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        regions = dict(
+            Region.objects.filter(code__in={row["region_code"] for row in batch}).values_list("code", "id")
+        )
+        levels = dict(Region.objects.filter(id__in=regions.values()).values_list("id", "level"))
+        existing = set(
+            Department.objects.filter(code__in=[row["code"] for row in batch]).values_list("code", flat=True)
+        )
+        departments = []
+        for row in batch:
+            region_id = regions.get(row["region_code"])
+            if region_id is None:
+                self.error(row["_row"], "region_code", row["region_code"], _("Unknown region code."))
+                continue
+            if levels[region_id] == RegionLevel.COMMUNITY:
+                self.error(
+                    row["_row"], "region_code", row["region_code"],
+                    _("A department serves a city, district or street, not a single community."),
+                )  # fmt: skip
+                continue
+            departments.append(
+                Department(
+                    code=row["code"], name=row["name"], kind=row["kind"],
+                    family_id=row["family_id"], region_id=region_id,
+                )  # fmt: skip
+            )
+            self.report.updated[DEPARTMENTS] += row["code"] in existing
+            self.report.created[DEPARTMENTS] += row["code"] not in existing
+        Department.objects.bulk_create(
+            departments,
+            update_conflicts=True,
+            unique_fields=["code"],
+            update_fields=["name", "kind", "family", "region", "updated_at"],
+        )
+
+
+class AccountImport(_BatchImport):
+    kind = ACCOUNTS
+    username_validator = UnicodeUsernameValidator()
+
+    def add(self, row: dict[str, Any]) -> None:
+        number = row["_row"]
+        ok = self.require(row, "username", "name", "unit_code", "role")
+        username = row["username"]
+        if username:
+            try:
+                self.username_validator(username)
+                if len(username) > 150:
+                    raise ValidationError("too long")
+            except ValidationError:
+                self.error(
+                    number, "username", username,
+                    _("A username has at most 150 letters, digits and the characters @ . + - _."),
+                )  # fmt: skip
+                ok = False
+            else:
+                if not self.check_unique(row, "username"):
+                    return
+        role_text = row["role"]
+        row["role"] = ROLES_BY_WORD.get(role_text.lower()) if role_text else None
+        if role_text and row["role"] is None:
+            self.error(
+                number, "role", role_text,
+                _("Unknown role; use one of %(choices)s.") % {"choices": _choices(ROLE_WORDS)},
+            )  # fmt: skip
+            ok = False
+        if len(row["name"]) > 50:
+            self.error(number, "name", row["name"], _("A name has at most 50 characters."))
+            ok = False
+        email = row.get("email", "")
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                self.error(number, "email", email, _("Enter a valid e-mail address."))
+                ok = False
+        phone = row.get("phone", "")
+        if phone and not PHONE.match(phone):
+            self.error(number, "phone", phone, _("Enter a valid phone number."))
+            ok = False
+        if ok:
+            self.queue(row)
+
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        codes = {row["unit_code"] for row in batch}
+        units: dict[str, Region | Department] = {
+            region.code: region for region in Region.objects.filter(code__in=codes).only("id", "code", "level")
+        }
+        units.update(
+            (department.code, department)
+            for department in Department.objects.filter(code__in=codes).only("id", "code", "kind")
+        )
+        existing = {user.username: user for user in User.objects.filter(username__in=[r["username"] for r in batch])}
+        created, updated = [], []
+        for row in batch:
+            unit = units.get(row["unit_code"])
+            if unit is None:
+                self.error(row["_row"], "unit_code", row["unit_code"], _("Unknown unit code."))
+                continue
+            mismatch = role_unit_error(row["role"], unit)
+            if mismatch:
+                self.error(row["_row"], "role", row["role"], mismatch)
+                continue
+            user = existing.get(row["username"]) or User(username=row["username"], password=make_password(None))
+            user.name, user.role = row["name"], row["role"]
+            user.email, user.phone = row.get("email", ""), row.get("phone", "")
+            user.region = unit if isinstance(unit, Region) else None
+            user.department = unit if isinstance(unit, Department) else None
+            (updated if user.pk else created).append(user)
+        User.objects.bulk_create(created)
+        User.objects.bulk_update(updated, ["name", "role", "email", "phone", "region", "department"])
+        role_groups_assign(users=[*created, *updated])
+        self.report.created[ACCOUNTS] += len(created)
+        self.report.updated[ACCOUNTS] += len(updated)
+        self.report.invitations.extend(
+            Invitation(user.username, user.name, user.email, account_invitation_url(user)) for user in created
+        )
+
+
+EXAMPLE_ROWS: dict[str, list[tuple[str, ...]]] = {
+    REGIONS: [
+        ("310100000000", "上海市", "市", "", "", "", ""),
+        ("310107000000", "普陀区", "区县", "310100000000", "", "", ""),
+        ("310107015000", "长风新村街道", "街镇", "310107000000", "", "", ""),
+        ("310107015001", "天山新村第一居委会", "社区", "310107015000", "老城区", "1820", "4310"),
+    ],
+    DEPARTMENTS: [
+        ("PT-MZ", "普陀区民政局", "民政", "310107000000", "职能部门"),
+        ("PT-ZZB", "中共普陀区委组织部", "", "310107000000", "组织部"),
+    ],
+    ACCOUNTS: [
+        ("tianshan1", "王丽", "310107015001", "社区工作者", "wangli@example.cn", "13800000001"),
+        ("ptmz_li", "李强", "PT-MZ", "部门经办人", "liqiang@example.cn", ""),
+    ],
+}
+
+
+def example_workbook() -> bytes:
+    """An XLSX with one sheet per kind, every column and a few sample rows."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for kind in KIND_ORDER:
+        sheet = workbook.create_sheet(str(KIND_LABELS[kind]))
+        sheet.append([aliases[0] for aliases in COLUMNS[kind].values()])
+        for row in EXAMPLE_ROWS[kind]:
+            sheet.append(list(row))
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+IMPORTS = {REGIONS: RegionImport, DEPARTMENTS: DepartmentImport, ACCOUNTS: AccountImport}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_units_file(
+    path: Path,
+    *,
+    dry_run: bool,
+    actor: User | None = None,
+    file_name: str = "",
+    progress: Callable[[int], None] = lambda rows: None,
+    on_total: Callable[[int | None], None] = lambda total: None,
+) -> ImportReport:
+    """Check every row of ``path`` and write them all, or nothing.
+
+    ``on_total`` is told the number of data rows of each sheet when the file
+    knows it, and ``progress`` the rows done after each batch. A committed
+    import is recorded as an ImportRun by ``actor``; once it has committed, new
+    accounts are e-mailed their set-password links where mail is configured.
+    Raises ImportFileError when the file cannot be read at all.
+    """
+    report = ImportReport(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            importers: dict[str, _BatchImport] = {}
+            for sheet in read_sheets(path, report):
+                on_total(sheet.total)
+                if sheet.kind not in importers:
+                    importers[sheet.kind] = IMPORTS[sheet.kind](report)
+                importers[sheet.kind].add_sheet(sheet, progress)
+            if not report.ok or dry_run:
+                raise _Rollback
+            ImportRun.objects.create(
+                user=actor,
+                file_name=file_name or path.name,
+                rows=report.rows,
+                created=dict(report.created),
+                updated=dict(report.updated),
+            )
+            if settings.PORTAL_MAIL_INVITATIONS and report.invitations:
+                usernames = [invitation.username for invitation in report.invitations]
+                transaction.on_commit(lambda: invitations_mail.enqueue(usernames=usernames))
+    except _Rollback:
+        report.invitations.clear()
+    return report

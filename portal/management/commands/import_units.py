@@ -1,0 +1,89 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from portal.importers import ImportFileError, import_units_file
+from portal.models import User
+
+
+class Command(BaseCommand):
+    help = (
+        "Import regions, departments and accounts from a CSV or XLSX file "
+        "(format: docs/import-units.md). All rows are written or none."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check every row and write nothing."
+        )
+        parser.add_argument("--user", help="Username recorded as having run the import.")
+        parser.add_argument(
+            "--no-progress", action="store_true", help="Do not draw a progress bar."
+        )
+
+    def handle(self, *args, path: Path, dry_run: bool, user: str | None, no_progress: bool, **options):
+        if not path.exists():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        actor = None
+        if user:
+            actor = User.objects.filter(username=user).first()
+            if actor is None:
+                raise CommandError(_("Unknown user: %(user)s") % {"user": user})
+        bar = tqdm(unit=_("rows"), disable=no_progress or None, file=self.stderr._out)
+        try:
+            report = import_units_file(
+                path,
+                dry_run=dry_run,
+                actor=actor,
+                progress=bar.update,
+                on_total=lambda total: bar.reset(total=total),
+            )
+        except ImportFileError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            bar.close()
+        self._print(report)
+        if not report.ok:
+            raise CommandError(
+                _("%(count)s errors; nothing was imported.") % {"count": report.error_count}
+            )
+
+    def _print(self, report) -> None:
+        for error in report.errors:
+            where = f"{error.sheet} " if error.sheet else ""
+            self.stdout.write(
+                _("%(where)srow %(row)s, column “%(column)s”: %(message)s (value: “%(value)s”)")
+                % {
+                    "where": where,
+                    "row": error.row,
+                    "column": error.column,
+                    "message": error.message,
+                    "value": error.value,
+                }
+            )
+        if report.error_count > len(report.errors):
+            self.stdout.write(
+                _("… and %(count)s more errors.")
+                % {"count": report.error_count - len(report.errors)}
+            )
+        for line in report.summary():
+            self.stdout.write(
+                _("%(label)s: %(created)s new, %(updated)s updated")
+                % {k: line[k] for k in ("label", "created", "updated")}
+            )
+        if report.ok and report.dry_run:
+            self.stdout.write(
+                self.style.WARNING(_("Dry run: %(rows)s rows checked, nothing written.") % {"rows": report.rows})
+            )
+        elif report.ok:
+            self.stdout.write(
+                self.style.SUCCESS(_("Imported %(rows)s rows.") % {"rows": report.rows})
+            )
+        for invitation in report.invitations:
+            self.stdout.write(
+                _("Set-password link for %(username)s (%(name)s): %(url)s")
+                % invitation._asdict()
+            )

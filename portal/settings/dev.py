@@ -1,0 +1,8 @@
+"""Local development: DEBUG on, a throwaway secret, mail to the console."""
+
+import os
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-secret-key-not-for-production"

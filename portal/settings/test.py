@@ -1,0 +1,12 @@
+"""Test run: fast hashing, in-memory mail and cache, tasks run at once."""
+
+import os
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+DIANDAN_TEST_DATABASE = os.environ.get("DATABASE_URL", "sqlite")

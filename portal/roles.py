@@ -35,7 +35,6 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "portal.view_user",
         "auth.view_group",
         "wagtailcore.change_site",
-        "wagtailcore.view_logentry",
     ),
 }
 

@@ -1,0 +1,59 @@
+import pytest
+
+from tests.factories import (
+    CommunityFactory,
+    DepartmentFactory,
+    OrganizationDepartmentFactory,
+    StreetFactory,
+    UserFactory,
+)
+from portal.models import Role
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def street(db):
+    return StreetFactory()
+
+
+@pytest.fixture
+def community(street):
+    return CommunityFactory(parent=street)
+
+
+@pytest.fixture
+def department(street):
+    return DepartmentFactory(region=street.district)
+
+
+@pytest.fixture
+def operator(community):
+    return UserFactory(role=Role.COMMUNITY_OPERATOR, region=community)
+
+
+@pytest.fixture
+def street_officer(street):
+    return UserFactory(role=Role.STREET_OFFICE, region=street)
+
+
+@pytest.fixture
+def publisher(department):
+    return UserFactory(role=Role.DEPARTMENT_PUBLISHER, region=None, department=department)
+
+
+@pytest.fixture
+def approver(department):
+    return UserFactory(role=Role.DEPARTMENT_APPROVER, region=None, department=department)
+
+
+@pytest.fixture
+def organization_officer(street):
+    org = OrganizationDepartmentFactory(region=street.district)
+    return UserFactory(role=Role.ORGANIZATION_DEPARTMENT, region=None, department=org)
+
+
+@pytest.fixture
+def administrator(street):
+    org = OrganizationDepartmentFactory(code="ORG-ADMIN", region=street.district)
+    return UserFactory(role=Role.ADMINISTRATOR, region=None, department=org)

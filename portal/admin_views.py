@@ -29,7 +29,9 @@ class AccountCreateView(WagtailUserCreateView):
     def get_success_message(self, instance):
         return format_html(
             "{} <a href='{}'>{}</a>",
-            _("Account '%(name)s' created. Send its owner this one-time set-password link:")
+            _(
+                "Account '%(name)s' created. Send its owner this one-time set-password link:"
+            )
             % {"name": instance},
             account_invitation_url(instance),
             account_invitation_url(instance),
@@ -95,7 +97,9 @@ class UnitsImportView(WagtailAdminTemplateMixin, TemplateView):
         pending = request.session.pop(_SESSION_KEY, None)
         stored = _upload_dir() / pending["path"] if pending else None
         if stored is None or not stored.exists():
-            messages.error(request, _("The preview has expired; upload the file again."))
+            messages.error(
+                request, _("The preview has expired; upload the file again.")
+            )
             return redirect("portal_units_import")
         try:
             report = self._run(stored, dry_run=False, file_name=pending["name"])

@@ -54,7 +54,10 @@ class AccountUnitFields(forms.ModelForm):
         code, role = cleaned.get("unit_code"), cleaned.get("role")
         if not code or not role:
             return cleaned
-        unit = Region.objects.filter(code=code).first() or Department.objects.filter(code=code).first()
+        unit = (
+            Region.objects.filter(code=code).first()
+            or Department.objects.filter(code=code).first()
+        )
         if unit is None:
             self.add_error("unit_code", _("Unknown unit code."))
             return cleaned
@@ -76,10 +79,27 @@ class AccountUnitFields(forms.ModelForm):
 class AccountCreationForm(AccountUnitFields, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = {"username", "email", "is_superuser", "groups", "name", "phone", "role"}
+        fields = {
+            "username",
+            "email",
+            "is_superuser",
+            "groups",
+            "name",
+            "phone",
+            "role",
+        }
 
 
 class AccountEditForm(AccountUnitFields, UserEditForm):
     class Meta(UserEditForm.Meta):
         model = User
-        fields = {"username", "email", "is_active", "is_superuser", "groups", "name", "phone", "role"}
+        fields = {
+            "username",
+            "email",
+            "is_active",
+            "is_superuser",
+            "groups",
+            "name",
+            "phone",
+            "role",
+        }

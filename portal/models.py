@@ -50,7 +50,9 @@ class RegionQuerySet(models.QuerySet):
         """The region itself and everything below it."""
         if region.level == RegionLevel.COMMUNITY:
             return self.filter(pk=region.pk)
-        return self.filter(Q(pk=region.pk) | Q(**{ANCESTOR_FIELDS[region.level]: region}))
+        return self.filter(
+            Q(pk=region.pk) | Q(**{ANCESTOR_FIELDS[region.level]: region})
+        )
 
     def communities(self) -> RegionQuerySet:
         return self.filter(level=RegionLevel.COMMUNITY)
@@ -60,7 +62,10 @@ class Region(models.Model):
     """A city, district, street/town or community/village, keyed by its statistical code."""
 
     code = models.CharField(
-        _("statistical code"), max_length=12, unique=True, validators=[REGION_CODE_VALIDATOR]
+        _("statistical code"),
+        max_length=12,
+        unique=True,
+        validators=[REGION_CODE_VALIDATOR],
     )
     name = models.CharField(_("name"), max_length=100)
     level = models.PositiveSmallIntegerField(_("level"), choices=RegionLevel.choices)
@@ -95,7 +100,9 @@ class Region(models.Model):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
         ordering = ["code"]
-        permissions = [("import_units", _("Can import regions, departments and accounts"))]
+        permissions = [
+            ("import_units", _("Can import regions, departments and accounts"))
+        ]
         indexes = [
             models.Index(fields=["parent", "code"], name="region_children_idx"),
             models.Index(fields=["level", "community_type"], name="region_type_idx"),
@@ -166,7 +173,10 @@ class Department(models.Model):
     code = models.CharField(_("department code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(
-        _("kind"), max_length=20, choices=DepartmentKind.choices, default=DepartmentKind.FUNCTIONAL
+        _("kind"),
+        max_length=20,
+        choices=DepartmentKind.choices,
+        default=DepartmentKind.FUNCTIONAL,
     )
     family = models.ForeignKey(
         DepartmentFamily,
@@ -262,8 +272,14 @@ class User(AbstractUser):
             # Exactly one unit, of the kind the role belongs to. A superuser made
             # from the shell for break-glass access is the only unit-less account.
             models.CheckConstraint(
-                condition=Q(role__in=REGION_ROLES, region__isnull=False, department__isnull=True)
-                | Q(role__in=DEPARTMENT_ROLES, region__isnull=True, department__isnull=False)
+                condition=Q(
+                    role__in=REGION_ROLES, region__isnull=False, department__isnull=True
+                )
+                | Q(
+                    role__in=DEPARTMENT_ROLES,
+                    region__isnull=True,
+                    department__isnull=False,
+                )
                 | Q(is_superuser=True, region__isnull=True, department__isnull=True),
                 name="user_belongs_to_one_unit_of_its_role",
             ),
@@ -289,12 +305,21 @@ class HomePage(Page):
     introduction = models.TextField(_("introduction"), blank=True)
     body = RichTextField(_("body"), blank=True)
 
-    content_panels = [*Page.content_panels, FieldPanel("introduction"), FieldPanel("body")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("introduction"),
+        FieldPanel("body"),
+    ]
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
 
     class Meta:
         verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["can_edit_content"] = request.user.has_perm("wagtailadmin.access_admin")
+        return context
 
 
 class ImportRun(models.Model):

@@ -49,7 +49,9 @@ ROLES_OF_DEPARTMENTS = {
     Role.ADMINISTRATOR: {DepartmentKind.FUNCTIONAL, DepartmentKind.ORGANIZATION},
 }
 
-ERROR_ROLE_NEEDS_COMMUNITY = _("A community operator must belong to a community or village.")
+ERROR_ROLE_NEEDS_COMMUNITY = _(
+    "A community operator must belong to a community or village."
+)
 ERROR_ROLE_NEEDS_STREET = _("A street office account must belong to a street or town.")
 ERROR_ROLE_NEEDS_FUNCTIONAL = _("This role belongs to a functional department.")
 ERROR_ROLE_NEEDS_ORGANIZATION = _("This role belongs to the organization department.")

@@ -95,8 +95,14 @@ def unit_members(*, user: User, unit: Region | Department) -> QuerySet[User]:
     if not own:
         return User.objects.none()
     field = "region" if isinstance(unit, Region) else "department"
-    return User.objects.filter(Q(**{field: unit}), is_active=True).order_by("role", "name")
+    return User.objects.filter(Q(**{field: unit}), is_active=True).order_by(
+        "role", "name"
+    )
 
 
 def departments_serving(*, user: User, region: Region) -> QuerySet[Department]:
-    return departments_visible_to(user).filter(region=region).order_by("family__sort_order", "code")
+    return (
+        departments_visible_to(user)
+        .filter(region=region)
+        .order_by("family__sort_order", "code")
+    )

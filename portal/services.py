@@ -14,7 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Department, Region, Role, User
+from portal.models import Department, Region, User
 from portal.roles import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, role_unit_error
 
 ERROR_USERNAME_TAKEN = _("This username is already taken.")
@@ -83,15 +83,18 @@ def account_create(
 def role_groups_assign(*, users: Iterable[User]) -> None:
     """Make each user's role group membership match its role, keeping any other
     groups (for example a department's own editor group)."""
-    role_groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())}
+    role_groups = {
+        group.name: group
+        for group in Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())
+    }
     memberships = User.groups.through
     users = list(users)
-    memberships.objects.filter(
-        user__in=users, group__in=role_groups.values()
-    ).delete()
+    memberships.objects.filter(user__in=users, group__in=role_groups.values()).delete()
     memberships.objects.bulk_create(
         [
-            memberships(user_id=user.pk, group_id=role_groups[ROLE_GROUP_NAMES[user.role]].pk)
+            memberships(
+                user_id=user.pk, group_id=role_groups[ROLE_GROUP_NAMES[user.role]].pk
+            )
             for user in users
             if ROLE_GROUP_NAMES.get(user.role) in role_groups
         ]

@@ -23,7 +23,9 @@ CHILDREN_PER_PAGE = 50
 def _unit_page(request: HttpRequest, unit) -> HttpResponse:
     context = {"unit": unit, "members": unit_members(user=request.user, unit=unit)}
     if isinstance(unit, Region):
-        children = Paginator(region_children(user=request.user, region=unit), CHILDREN_PER_PAGE)
+        children = Paginator(
+            region_children(user=request.user, region=unit), CHILDREN_PER_PAGE
+        )
         summary = region_child_summary(region=unit)
         context.update(
             ancestors=region_ancestors(unit),

@@ -1,5 +1,6 @@
 import pytest
 
+from portal.models import Role
 from tests.factories import (
     CommunityFactory,
     DepartmentFactory,
@@ -7,7 +8,6 @@ from tests.factories import (
     StreetFactory,
     UserFactory,
 )
-from portal.models import Role
 
 PASSWORD = "correct-horse-battery"
 
@@ -39,12 +39,16 @@ def street_officer(street):
 
 @pytest.fixture
 def publisher(department):
-    return UserFactory(role=Role.DEPARTMENT_PUBLISHER, region=None, department=department)
+    return UserFactory(
+        role=Role.DEPARTMENT_PUBLISHER, region=None, department=department
+    )
 
 
 @pytest.fixture
 def approver(department):
-    return UserFactory(role=Role.DEPARTMENT_APPROVER, region=None, department=department)
+    return UserFactory(
+        role=Role.DEPARTMENT_APPROVER, region=None, department=department
+    )
 
 
 @pytest.fixture

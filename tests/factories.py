@@ -28,7 +28,9 @@ class DistrictFactory(factory.django.DjangoModelFactory):
         model = Region
 
     parent = factory.SubFactory(CityFactory)
-    code = factory.LazyAttributeSequence(lambda o, n: f"{o.parent.code[:4]}{n % 99 + 1:02d}000000")
+    code = factory.LazyAttributeSequence(
+        lambda o, n: f"{o.parent.code[:4]}{n % 99 + 1:02d}000000"
+    )
     name = factory.Sequence(lambda n: f"第{n}区")
     level = RegionLevel.DISTRICT
     city = factory.SelfAttribute("parent")
@@ -39,7 +41,9 @@ class StreetFactory(factory.django.DjangoModelFactory):
         model = Region
 
     parent = factory.SubFactory(DistrictFactory)
-    code = factory.LazyAttributeSequence(lambda o, n: f"{o.parent.code[:6]}{n % 999 + 1:03d}000")
+    code = factory.LazyAttributeSequence(
+        lambda o, n: f"{o.parent.code[:6]}{n % 999 + 1:03d}000"
+    )
     name = factory.Sequence(lambda n: f"第{n}街道")
     level = RegionLevel.STREET
     city = factory.SelfAttribute("parent.city")
@@ -51,7 +55,9 @@ class CommunityFactory(factory.django.DjangoModelFactory):
         model = Region
 
     parent = factory.SubFactory(StreetFactory)
-    code = factory.LazyAttributeSequence(lambda o, n: f"{o.parent.code[:9]}{n % 999 + 1:03d}")
+    code = factory.LazyAttributeSequence(
+        lambda o, n: f"{o.parent.code[:9]}{n % 999 + 1:03d}"
+    )
     name = factory.Sequence(lambda n: f"第{n}居委会")
     level = RegionLevel.COMMUNITY
     city = factory.SelfAttribute("parent.city")

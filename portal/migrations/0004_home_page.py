@@ -23,7 +23,9 @@ def create_home_page(apps, schema_editor):
 
     # Replace the welcome page that Wagtail's own migration creates.
     Page.objects.filter(depth=2, slug="home").delete()
-    content_type, _ = ContentType.objects.get_or_create(model="homepage", app_label="portal")
+    content_type, _ = ContentType.objects.get_or_create(
+        model="homepage", app_label="portal"
+    )
     home = HomePage.objects.create(
         title="点单 · 为基层减负服务平台",
         draft_title="点单 · 为基层减负服务平台",

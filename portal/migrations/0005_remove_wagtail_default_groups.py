@@ -4,7 +4,9 @@ from django.db import migrations
 def remove_default_groups(apps, schema_editor):
     # Wagtail's starter "Editors" and "Moderators" groups grant rights on the
     # whole page tree; Diandan's groups come from portal.roles instead.
-    apps.get_model("auth", "Group").objects.filter(name__in=["Editors", "Moderators"]).delete()
+    apps.get_model("auth", "Group").objects.filter(
+        name__in=["Editors", "Moderators"]
+    ).delete()
 
 
 class Migration(migrations.Migration):
@@ -14,4 +16,6 @@ class Migration(migrations.Migration):
         ("wagtailadmin", "0001_create_admin_access_permissions"),
     ]
 
-    operations = [migrations.RunPython(remove_default_groups, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(remove_default_groups, migrations.RunPython.noop)
+    ]

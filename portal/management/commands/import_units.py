@@ -19,12 +19,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check every row and write nothing."
         )
-        parser.add_argument("--user", help="Username recorded as having run the import.")
+        parser.add_argument(
+            "--user", help="Username recorded as having run the import."
+        )
         parser.add_argument(
             "--no-progress", action="store_true", help="Do not draw a progress bar."
         )
 
-    def handle(self, *args, path: Path, dry_run: bool, user: str | None, no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        path: Path,
+        dry_run: bool,
+        user: str | None,
+        no_progress: bool,
+        **options,
+    ):
         if not path.exists():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         actor = None
@@ -48,14 +58,17 @@ class Command(BaseCommand):
         self._print(report)
         if not report.ok:
             raise CommandError(
-                _("%(count)s errors; nothing was imported.") % {"count": report.error_count}
+                _("%(count)s errors; nothing was imported.")
+                % {"count": report.error_count}
             )
 
     def _print(self, report) -> None:
         for error in report.errors:
             where = f"{error.sheet} " if error.sheet else ""
             self.stdout.write(
-                _("%(where)srow %(row)s, column “%(column)s”: %(message)s (value: “%(value)s”)")
+                _(
+                    "%(where)srow %(row)s, column “%(column)s”: %(message)s (value: “%(value)s”)"
+                )
                 % {
                     "where": where,
                     "row": error.row,
@@ -76,7 +89,10 @@ class Command(BaseCommand):
             )
         if report.ok and report.dry_run:
             self.stdout.write(
-                self.style.WARNING(_("Dry run: %(rows)s rows checked, nothing written.") % {"rows": report.rows})
+                self.style.WARNING(
+                    _("Dry run: %(rows)s rows checked, nothing written.")
+                    % {"rows": report.rows}
+                )
             )
         elif report.ok:
             self.stdout.write(

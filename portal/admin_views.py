@@ -79,6 +79,7 @@ class UnitsImportView(WagtailAdminTemplateMixin, TemplateView):
         form = UnitsImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
+        self._discard_pending(request)
         upload = form.cleaned_data["file"]
         stored = _upload_dir() / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
         with stored.open("wb") as handle:
@@ -108,6 +109,13 @@ class UnitsImportView(WagtailAdminTemplateMixin, TemplateView):
         return self.render_to_response(
             self.get_context_data(report=report, file_name=pending["name"])
         )
+
+    @staticmethod
+    def _discard_pending(request: HttpRequest) -> None:
+        """A new upload replaces the preview waiting for confirmation, if any."""
+        pending = request.session.pop(_SESSION_KEY, None)
+        if pending:
+            (_upload_dir() / pending["path"]).unlink(missing_ok=True)
 
     def _run(self, path: Path, *, dry_run: bool, file_name: str):
         try:

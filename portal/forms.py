@@ -77,6 +77,13 @@ class AccountUnitFields(forms.ModelForm):
 
 
 class AccountCreationForm(AccountUnitFields, UserCreationForm):
+    """Accounts get no password here: the owner sets it through a one-time link."""
+
+    def save(self, commit=True):
+        if not self.cleaned_data.get("password1"):
+            self.instance.set_unusable_password()
+        return super().save(commit=commit)
+
     class Meta(UserCreationForm.Meta):
         model = User
         fields = {

@@ -101,7 +101,15 @@ LEVEL_WORDS = {
     RegionLevel.CITY: ("市", "city"),
     RegionLevel.DISTRICT: ("区", "县", "区县", "区/县", "district", "county"),
     RegionLevel.STREET: ("街道", "镇", "乡", "街镇", "街道/乡镇", "street", "town"),
-    RegionLevel.COMMUNITY: ("社区", "村", "居委会", "村委会", "居村", "community", "village"),
+    RegionLevel.COMMUNITY: (
+        "社区",
+        "村",
+        "居委会",
+        "村委会",
+        "居村",
+        "community",
+        "village",
+    ),
 }
 COMMUNITY_TYPE_WORDS = {
     CommunityType.NEW_URBAN: ("新城区", "new_urban"),
@@ -124,7 +132,9 @@ ROLE_WORDS = {
 
 
 def _lookup(words: dict[Any, tuple[str, ...]]) -> dict[str, Any]:
-    return {word.lower(): value for value, synonyms in words.items() for word in synonyms}
+    return {
+        word.lower(): value for value, synonyms in words.items() for word in synonyms
+    }
 
 
 LEVELS_BY_WORD = _lookup(LEVEL_WORDS)
@@ -173,10 +183,14 @@ class ImportReport:
     def committed(self) -> bool:
         return self.ok and not self.dry_run
 
-    def add_error(self, sheet: str, row: int, column: str, value: Any, message: str) -> None:
+    def add_error(
+        self, sheet: str, row: int, column: str, value: Any, message: str
+    ) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(sheet, row, column, str(value or ""), str(message)))
+            self.errors.append(
+                RowError(sheet, row, column, str(value or ""), str(message))
+            )
 
     def summary(self) -> list[dict[str, Any]]:
         return [
@@ -229,14 +243,24 @@ def _sheet_from_rows(
         (
             kind
             for kind in KIND_ORDER
-            if any(alias.lower() in normalised for alias in COLUMNS[kind][REQUIRED_COLUMNS[kind][0]])
+            if any(
+                alias.lower() in normalised
+                for alias in COLUMNS[kind][REQUIRED_COLUMNS[kind][0]]
+            )
         ),
         None,
     )
     if kind is None:
-        keys = "、".join(COLUMNS[kind][REQUIRED_COLUMNS[kind][0]][0] for kind in KIND_ORDER)
+        keys = "、".join(
+            COLUMNS[kind][REQUIRED_COLUMNS[kind][0]][0] for kind in KIND_ORDER
+        )
         report.add_error(
-            name, 1, "", "", _("Unrecognised header row: it needs one of the columns %(keys)s.") % {"keys": keys}
+            name,
+            1,
+            "",
+            "",
+            _("Unrecognised header row: it needs one of the columns %(keys)s.")
+            % {"keys": keys},
         )
         return None
     positions: dict[str, int] = {}
@@ -247,12 +271,17 @@ def _sheet_from_rows(
                 positions[field_name] = index
                 headers[field_name] = header[index]
                 break
-    missing = [COLUMNS[kind][f][0] for f in REQUIRED_COLUMNS[kind] if f not in positions]
+    missing = [
+        COLUMNS[kind][f][0] for f in REQUIRED_COLUMNS[kind] if f not in positions
+    ]
     for column in missing:
         report.add_error(name, 1, column, "", _("Required column is missing."))
     if missing:
         return None
-    numbered = ((number, [_cell_text(c) for c in cells]) for number, cells in enumerate(rows, start=2))
+    numbered = (
+        (number, [_cell_text(c) for c in cells])
+        for number, cells in enumerate(rows, start=2)
+    )
     return Sheet(name, kind, headers, positions, numbered, total)
 
 
@@ -280,7 +309,9 @@ def read_sheets(path: Path, report: ImportReport) -> Iterator[Sheet]:
         encoding, lines = _csv_encoding_and_lines(path)
         handle = path.open(encoding=encoding, newline="")
         try:
-            sheet = _sheet_from_rows("", iter(csv.reader(handle)), max(lines - 1, 0), report)
+            sheet = _sheet_from_rows(
+                "", iter(csv.reader(handle)), max(lines - 1, 0), report
+            )
             if sheet:
                 yield sheet
         finally:
@@ -291,7 +322,9 @@ def read_sheets(path: Path, report: ImportReport) -> Iterator[Sheet]:
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a broken file
-            raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
+            raise ImportFileError(
+                _("The file is not a readable XLSX workbook.")
+            ) from error
         try:
             sheets = []
             for worksheet in workbook.worksheets:
@@ -349,7 +382,10 @@ class _BatchImport:
         first = self.first_row_of.get(value)
         if first is not None:
             self.error(
-                row["_row"], key, value, _("Duplicate: the same value is on row %(row)s.") % {"row": first}
+                row["_row"],
+                key,
+                value,
+                _("Duplicate: the same value is on row %(row)s.") % {"row": first},
             )
             return False
         self.first_row_of[value] = row["_row"]
@@ -393,19 +429,34 @@ class _ParentRef(NamedTuple):
     level: int
     ancestors: dict[str, int | None]
 
+    @classmethod
+    def of(cls, region: Region) -> _ParentRef:
+        return cls(
+            region.pk,
+            region.level,
+            {f: getattr(region, f"{f}_id") for f in ANCESTOR_FIELDS.values()},
+        )
+
 
 class RegionImport(_BatchImport):
     kind = REGIONS
     update_fields = [
-        "name", "level", "parent", "city", "district", "street",
-        "community_type", "households", "population", "updated_at",
-    ]  # fmt: skip
+        "name",
+        "level",
+        "parent",
+        "city",
+        "district",
+        "street",
+        "community_type",
+        "households",
+        "population",
+        "updated_at",
+    ]
 
     def __init__(self, report: ImportReport) -> None:
         super().__init__(report)
         self.parents: dict[str, _ParentRef] = {}  # regions that may have children
         self.failed: dict[str, int] = {}  # code -> row of a rejected row
-        self.pending: set[str] = set()
 
     def add(self, row: dict[str, Any]) -> None:
         number = row["_row"]
@@ -419,100 +470,162 @@ class RegionImport(_BatchImport):
         level = LEVELS_BY_WORD.get(row["level"].lower()) if row["level"] else None
         if row["level"] and level is None:
             self.error(
-                number, "level", row["level"],
-                _("Unknown level; use one of %(choices)s.") % {"choices": "市、区县、街镇、社区（村）"},
-            )  # fmt: skip
+                number,
+                "level",
+                row["level"],
+                _("Unknown level; use one of %(choices)s.")
+                % {"choices": "市、区县、街镇、社区（村）"},
+            )
             ok = False
-        row["level"] = level
+        row["level_text"], row["level"] = row["level"], level
         ok &= self._check_type(row)
         for count_field in ("households", "population"):
             try:
                 row[count_field] = _whole_number(row.get(count_field, ""))
             except ValueError:
-                self.error(number, count_field, row[count_field], _("Enter a whole number of 0 or more."))
+                self.error(
+                    number,
+                    count_field,
+                    row[count_field],
+                    _("Enter a whole number of 0 or more."),
+                )
                 ok = False
         parent_code = row.get("parent_code", "")
         if level == RegionLevel.CITY and parent_code:
-            self.error(number, "parent_code", parent_code, _("A city is at the top of the tree; leave its parent code empty."))
+            self.error(
+                number,
+                "parent_code",
+                parent_code,
+                _("A city is at the top of the tree; leave its parent code empty."),
+            )
             ok = False
         elif level and level > RegionLevel.CITY and not parent_code:
-            self.error(number, "parent_code", "", _("Every region below a city needs a parent code."))
+            self.error(
+                number,
+                "parent_code",
+                "",
+                _("Every region below a city needs a parent code."),
+            )
             ok = False
         if not ok:
             if code:
                 self.failed[code] = number
             return
-        if parent_code in self.pending:
-            # The parent is in the unwritten batch: write it first to learn its id.
-            self.flush()
-        self.pending.add(code)
         self.queue(row)
 
     def _check_type(self, row: dict[str, Any]) -> bool:
         text = row.get("community_type", "")
         if row["level"] == RegionLevel.COMMUNITY:
             if not text:
-                self.error(row["_row"], "community_type", "", _("A community or village needs a community type."))
+                self.error(
+                    row["_row"],
+                    "community_type",
+                    "",
+                    _("A community or village needs a community type."),
+                )
                 return False
             row["community_type"] = COMMUNITY_TYPES_BY_WORD.get(text.lower())
             if row["community_type"] is None:
                 self.error(
-                    row["_row"], "community_type", text,
-                    _("Unknown community type; use one of %(choices)s.") % {"choices": _choices(COMMUNITY_TYPE_WORDS)},
-                )  # fmt: skip
+                    row["_row"],
+                    "community_type",
+                    text,
+                    _("Unknown community type; use one of %(choices)s.")
+                    % {"choices": _choices(COMMUNITY_TYPE_WORDS)},
+                )
                 return False
         elif text:
-            self.error(row["_row"], "community_type", text, _("Only communities and villages have a community type."))
+            self.error(
+                row["_row"],
+                "community_type",
+                text,
+                _("Only communities and villages have a community type."),
+            )
             return False
         else:
             row["community_type"] = ""
         return True
 
     def write(self, batch: list[dict[str, Any]]) -> None:
-        self.pending.clear()
         codes = [row["code"] for row in batch]
-        wanted_parents = {row["parent_code"] for row in batch if row.get("parent_code")} - self.parents.keys()
+        wanted_parents = {
+            row["parent_code"] for row in batch if row.get("parent_code")
+        } - self.parents.keys()
         existing = {}
         for found in Region.objects.filter(code__in=[*codes, *wanted_parents]).values(
             "id", "code", "level", "parent_id", "city_id", "district_id", "street_id"
         ):
             existing[found["code"]] = found
-            if found["code"] in wanted_parents and found["level"] < RegionLevel.COMMUNITY:
+            if (
+                found["code"] in wanted_parents
+                and found["level"] < RegionLevel.COMMUNITY
+            ):
                 self.parents[found["code"]] = _ParentRef(
-                    found["id"], found["level"], {f: found[f"{f}_id"] for f in ANCESTOR_FIELDS.values()}
+                    found["id"],
+                    found["level"],
+                    {f: found[f"{f}_id"] for f in ANCESTOR_FIELDS.values()},
                 )
-        regions, moved = [], []
+        # A row whose parent is on an earlier row of this batch learns the
+        # parent's id only once the parent is written, so the batch is written
+        # in generations: rows with a known parent first, then their children…
+        generations: list[list[tuple[Region, Region | None]]] = []
+        in_batch: dict[str, tuple[Region, int]] = {}  # code -> (region, generation)
+        built: list[tuple[Region, dict | None]] = []
         for row in batch:
-            region = self._region(row, existing)
-            if region is None:
+            made = self._region(row, existing, in_batch)
+            if made is None:
                 self.failed[row["code"]] = row["_row"]
                 continue
+            region, batch_parent = made
+            generation = (
+                0 if batch_parent is None else in_batch[batch_parent.code][1] + 1
+            )
+            if generation == len(generations):
+                generations.append([])
+            generations[generation].append((region, batch_parent))
+            if region.level < RegionLevel.COMMUNITY:
+                in_batch[region.code] = (region, generation)
             before = existing.get(row["code"])
-            if before and before["parent_id"] != region.parent_id:
-                moved.append(region)
             self.report.updated[REGIONS] += bool(before)
             self.report.created[REGIONS] += not before
-            regions.append(region)
-        Region.objects.bulk_create(
-            regions, update_conflicts=True, unique_fields=["code"], update_fields=self.update_fields
-        )
-        for region in regions:
+            built.append((region, before))
+        for generation in generations:
+            for region, batch_parent in generation:
+                if batch_parent is not None:
+                    self._attach(region, _ParentRef.of(batch_parent))
+            Region.objects.bulk_create(
+                [region for region, _parent in generation],
+                update_conflicts=True,
+                unique_fields=["code"],
+                update_fields=self.update_fields,
+            )
+        moved = []
+        for region, before in built:
             if region.level < RegionLevel.COMMUNITY:
-                self.parents[region.code] = _ParentRef(
-                    region.pk, region.level, {f: getattr(region, f"{f}_id") for f in ANCESTOR_FIELDS.values()}
-                )
-        for region in moved:
-            self._carry_subtree(region)
+                self.parents[region.code] = _ParentRef.of(region)
+            if before and before["parent_id"] != region.parent_id:
+                moved.append(region)
+        if moved:
+            self._carry_subtrees(moved)
 
-    def _region(self, row: dict[str, Any], existing: dict[str, dict]) -> Region | None:
+    def _region(
+        self,
+        row: dict[str, Any],
+        existing: dict[str, dict],
+        in_batch: dict[str, tuple[Region, int]],
+    ) -> tuple[Region, Region | None] | None:
+        """The region of a row and, when its parent is in the same batch and not
+        written yet, that parent; None after reporting an error."""
         number, level = row["_row"], row["level"]
         before = existing.get(row["code"])
         if before and before["level"] != level:
             self.error(
-                number, "level", row["level"],
+                number,
+                "level",
+                row["level_text"],
                 _("This code is already a %(level)s; a region's level cannot change.")
                 % {"level": RegionLevel(before["level"]).label},
-            )  # fmt: skip
+            )
             return None
         region = Region(
             code=row["code"],
@@ -523,44 +636,75 @@ class RegionImport(_BatchImport):
             population=row["population"],
         )
         if level == RegionLevel.CITY:
-            return region
+            return region, None
         parent_code = row["parent_code"]
-        parent = self.parents.get(parent_code)
-        if parent is None:
+        batch_parent, _generation = in_batch.get(parent_code, (None, 0))
+        parent = self.parents.get(parent_code) if batch_parent is None else None
+        if batch_parent is None and parent is None:
             if parent_code in self.failed:
-                message = _("The parent region (row %(row)s) has errors.") % {"row": self.failed[parent_code]}
-            elif parent_code in existing or parent_code in self.first_row_of:
+                message = _("The parent region (row %(row)s) has errors.") % {
+                    "row": self.failed[parent_code]
+                }
+            elif (
+                parent_code in existing
+                or self.first_row_of.get(parent_code, number) < number
+            ):
                 message = _("A community or village cannot have regions under it.")
             else:
-                message = _("Unknown parent code: it is neither in the system nor on an earlier row.")
+                message = _(
+                    "Unknown parent code: it is neither in the system nor on an earlier row."
+                )
             self.error(number, "parent_code", parent_code, message)
             return None
-        if parent.level != level - 1:
+        parent_level = batch_parent.level if batch_parent is not None else parent.level
+        if parent_level != level - 1:
             self.error(
-                number, "parent_code", parent_code,
-                _("A %(level)s must be under a %(expected)s, but this parent is a %(actual)s.")
+                number,
+                "parent_code",
+                parent_code,
+                _(
+                    "A %(level)s must be under a %(expected)s, but this parent is a %(actual)s."
+                )
                 % {
                     "level": RegionLevel(level).label,
                     "expected": RegionLevel(level - 1).label,
-                    "actual": RegionLevel(parent.level).label,
+                    "actual": RegionLevel(parent_level).label,
                 },
-            )  # fmt: skip
+            )
             return None
+        if parent is not None:
+            self._attach(region, parent)
+        return region, batch_parent
+
+    @staticmethod
+    def _attach(region: Region, parent: _ParentRef) -> None:
         region.parent_id = parent.id
         for ancestor_field, ancestor_id in parent.ancestors.items():
             setattr(region, f"{ancestor_field}_id", ancestor_id)
         setattr(region, f"{ANCESTOR_FIELDS[parent.level]}_id", parent.id)
-        return region
 
-    def _carry_subtree(self, region: Region) -> None:
-        """A region moved under a new parent: its descendants' ancestor columns follow."""
-        if region.level == RegionLevel.COMMUNITY:
-            return
-        region_id = Region.objects.values_list("id", flat=True).get(code=region.code)
-        above = {f: getattr(region, f"{f}_id") for lvl, f in ANCESTOR_FIELDS.items() if lvl < region.level}
-        Region.objects.filter(**{ANCESTOR_FIELDS[region.level]: region_id}).update(
-            **{f"{f}_id": value for f, value in above.items()}
-        )
+    def _carry_subtrees(self, moved: list[Region]) -> None:
+        """Regions moved under new parents: their descendants' ancestor columns
+        follow, in the database and among the parents remembered for later rows."""
+        carried: dict[tuple[str, int], dict[str, int | None]] = {}
+        for region in moved:
+            if region.level == RegionLevel.COMMUNITY:
+                continue
+            above = {
+                f: getattr(region, f"{f}_id")
+                for lvl, f in ANCESTOR_FIELDS.items()
+                if lvl < region.level
+            }
+            Region.objects.filter(**{ANCESTOR_FIELDS[region.level]: region.pk}).update(
+                **{f"{f}_id": value for f, value in above.items()}
+            )
+            carried[ANCESTOR_FIELDS[region.level], region.pk] = above
+        if carried:
+            for parent in self.parents.values():
+                for ancestor_field, ancestor_id in list(parent.ancestors.items()):
+                    above = carried.get((ancestor_field, ancestor_id))
+                    if above is not None:
+                        parent.ancestors.update(above)
 
 
 class DepartmentImport(_BatchImport):
@@ -568,39 +712,62 @@ class DepartmentImport(_BatchImport):
 
     def __init__(self, report: ImportReport) -> None:
         super().__init__(report)
-        self.families = {family.name: family.pk for family in DepartmentFamily.objects.all()}
+        self.families = {
+            family.name: family.pk for family in DepartmentFamily.objects.all()
+        }
 
     def add(self, row: dict[str, Any]) -> None:
         number = row["_row"]
         ok = self.require(row, "code", "name", "region_code")
         code = row["code"]
         if code and REGION_CODE.match(code):
-            self.error(number, "code", code, _("A department code must not be 12 digits: that is the form of a region code."))
+            self.error(
+                number,
+                "code",
+                code,
+                _(
+                    "A department code must not be 12 digits: that is the form of a region code."
+                ),
+            )
             ok = False
         elif len(code) > 32:
-            self.error(number, "code", code, _("A department code has at most 32 characters."))
+            self.error(
+                number, "code", code, _("A department code has at most 32 characters.")
+            )
             ok = False
         elif code and not self.check_unique(row, "code"):
             return
         kind_text = row.get("kind", "")
-        row["kind"] = DEPARTMENT_KINDS_BY_WORD.get(kind_text.lower()) if kind_text else DepartmentKind.FUNCTIONAL
+        row["kind"] = (
+            DEPARTMENT_KINDS_BY_WORD.get(kind_text.lower())
+            if kind_text
+            else DepartmentKind.FUNCTIONAL
+        )
         if row["kind"] is None:
             self.error(
-                number, "kind", kind_text,
-                _("Unknown unit kind; use one of %(choices)s.") % {"choices": _choices(DEPARTMENT_KIND_WORDS)},
-            )  # fmt: skip
+                number,
+                "kind",
+                kind_text,
+                _("Unknown unit kind; use one of %(choices)s.")
+                % {"choices": _choices(DEPARTMENT_KIND_WORDS)},
+            )
             ok = False
         family = row.get("family", "")
         if family:
             row["family_id"] = self.families.get(family)
             if row["family_id"] is None:
                 self.error(
-                    number, "family", family,
-                    _("Unknown family; known families: %(families)s.") % {"families": "、".join(self.families)},
-                )  # fmt: skip
+                    number,
+                    "family",
+                    family,
+                    _("Unknown family; known families: %(families)s.")
+                    % {"families": "、".join(self.families)},
+                )
                 ok = False
         elif row["kind"] == DepartmentKind.FUNCTIONAL:
-            self.error(number, "family", "", _("A functional department needs a family."))
+            self.error(
+                number, "family", "", _("A functional department needs a family.")
+            )
             ok = False
         else:
             row["family_id"] = None
@@ -609,29 +776,47 @@ class DepartmentImport(_BatchImport):
 
     def write(self, batch: list[dict[str, Any]]) -> None:
         regions = dict(
-            Region.objects.filter(code__in={row["region_code"] for row in batch}).values_list("code", "id")
+            Region.objects.filter(
+                code__in={row["region_code"] for row in batch}
+            ).values_list("code", "id")
         )
-        levels = dict(Region.objects.filter(id__in=regions.values()).values_list("id", "level"))
+        levels = dict(
+            Region.objects.filter(id__in=regions.values()).values_list("id", "level")
+        )
         existing = set(
-            Department.objects.filter(code__in=[row["code"] for row in batch]).values_list("code", flat=True)
+            Department.objects.filter(
+                code__in=[row["code"] for row in batch]
+            ).values_list("code", flat=True)
         )
         departments = []
         for row in batch:
             region_id = regions.get(row["region_code"])
             if region_id is None:
-                self.error(row["_row"], "region_code", row["region_code"], _("Unknown region code."))
+                self.error(
+                    row["_row"],
+                    "region_code",
+                    row["region_code"],
+                    _("Unknown region code."),
+                )
                 continue
             if levels[region_id] == RegionLevel.COMMUNITY:
                 self.error(
-                    row["_row"], "region_code", row["region_code"],
-                    _("A department serves a city, district or street, not a single community."),
-                )  # fmt: skip
+                    row["_row"],
+                    "region_code",
+                    row["region_code"],
+                    _(
+                        "A department serves a city, district or street, not a single community."
+                    ),
+                )
                 continue
             departments.append(
                 Department(
-                    code=row["code"], name=row["name"], kind=row["kind"],
-                    family_id=row["family_id"], region_id=region_id,
-                )  # fmt: skip
+                    code=row["code"],
+                    name=row["name"],
+                    kind=row["kind"],
+                    family_id=row["family_id"],
+                    region_id=region_id,
+                )
             )
             self.report.updated[DEPARTMENTS] += row["code"] in existing
             self.report.created[DEPARTMENTS] += row["code"] not in existing
@@ -658,23 +843,33 @@ class AccountImport(_BatchImport):
                     raise ValidationError("too long")
             except ValidationError:
                 self.error(
-                    number, "username", username,
-                    _("A username has at most 150 letters, digits and the characters @ . + - _."),
-                )  # fmt: skip
+                    number,
+                    "username",
+                    username,
+                    _(
+                        "A username has at most 150 letters, digits and the characters @ . + - _."
+                    ),
+                )
                 ok = False
             else:
                 if not self.check_unique(row, "username"):
                     return
         role_text = row["role"]
+        row["role_text"] = role_text
         row["role"] = ROLES_BY_WORD.get(role_text.lower()) if role_text else None
         if role_text and row["role"] is None:
             self.error(
-                number, "role", role_text,
-                _("Unknown role; use one of %(choices)s.") % {"choices": _choices(ROLE_WORDS)},
-            )  # fmt: skip
+                number,
+                "role",
+                role_text,
+                _("Unknown role; use one of %(choices)s.")
+                % {"choices": _choices(ROLE_WORDS)},
+            )
             ok = False
         if len(row["name"]) > 50:
-            self.error(number, "name", row["name"], _("A name has at most 50 characters."))
+            self.error(
+                number, "name", row["name"], _("A name has at most 50 characters.")
+            )
             ok = False
         email = row.get("email", "")
         if email:
@@ -693,36 +888,53 @@ class AccountImport(_BatchImport):
     def write(self, batch: list[dict[str, Any]]) -> None:
         codes = {row["unit_code"] for row in batch}
         units: dict[str, Region | Department] = {
-            region.code: region for region in Region.objects.filter(code__in=codes).only("id", "code", "level")
+            region.code: region
+            for region in Region.objects.filter(code__in=codes).only(
+                "id", "code", "level"
+            )
         }
         units.update(
             (department.code, department)
-            for department in Department.objects.filter(code__in=codes).only("id", "code", "kind")
+            for department in Department.objects.filter(code__in=codes).only(
+                "id", "code", "kind"
+            )
         )
-        existing = {user.username: user for user in User.objects.filter(username__in=[r["username"] for r in batch])}
+        existing = {
+            user.username: user
+            for user in User.objects.filter(username__in=[r["username"] for r in batch])
+        }
         created, updated = [], []
         for row in batch:
             unit = units.get(row["unit_code"])
             if unit is None:
-                self.error(row["_row"], "unit_code", row["unit_code"], _("Unknown unit code."))
+                self.error(
+                    row["_row"], "unit_code", row["unit_code"], _("Unknown unit code.")
+                )
                 continue
             mismatch = role_unit_error(row["role"], unit)
             if mismatch:
-                self.error(row["_row"], "role", row["role"], mismatch)
+                self.error(row["_row"], "role", row["role_text"], mismatch)
                 continue
-            user = existing.get(row["username"]) or User(username=row["username"], password=make_password(None))
+            user = existing.get(row["username"]) or User(
+                username=row["username"], password=make_password(None)
+            )
             user.name, user.role = row["name"], row["role"]
             user.email, user.phone = row.get("email", ""), row.get("phone", "")
             user.region = unit if isinstance(unit, Region) else None
             user.department = unit if isinstance(unit, Department) else None
             (updated if user.pk else created).append(user)
         User.objects.bulk_create(created)
-        User.objects.bulk_update(updated, ["name", "role", "email", "phone", "region", "department"])
+        User.objects.bulk_update(
+            updated, ["name", "role", "email", "phone", "region", "department"]
+        )
         role_groups_assign(users=[*created, *updated])
         self.report.created[ACCOUNTS] += len(created)
         self.report.updated[ACCOUNTS] += len(updated)
         self.report.invitations.extend(
-            Invitation(user.username, user.name, user.email, account_invitation_url(user)) for user in created
+            Invitation(
+                user.username, user.name, user.email, account_invitation_url(user)
+            )
+            for user in created
         )
 
 
@@ -731,14 +943,29 @@ EXAMPLE_ROWS: dict[str, list[tuple[str, ...]]] = {
         ("310100000000", "上海市", "市", "", "", "", ""),
         ("310107000000", "普陀区", "区县", "310100000000", "", "", ""),
         ("310107015000", "长风新村街道", "街镇", "310107000000", "", "", ""),
-        ("310107015001", "天山新村第一居委会", "社区", "310107015000", "老城区", "1820", "4310"),
+        (
+            "310107015001",
+            "天山新村第一居委会",
+            "社区",
+            "310107015000",
+            "老城区",
+            "1820",
+            "4310",
+        ),
     ],
     DEPARTMENTS: [
         ("PT-MZ", "普陀区民政局", "民政", "310107000000", "职能部门"),
         ("PT-ZZB", "中共普陀区委组织部", "", "310107000000", "组织部"),
     ],
     ACCOUNTS: [
-        ("tianshan1", "王丽", "310107015001", "社区工作者", "wangli@example.cn", "13800000001"),
+        (
+            "tianshan1",
+            "王丽",
+            "310107015001",
+            "社区工作者",
+            "wangli@example.cn",
+            "13800000001",
+        ),
         ("ptmz_li", "李强", "PT-MZ", "部门经办人", "liqiang@example.cn", ""),
     ],
 }
@@ -759,7 +986,11 @@ def example_workbook() -> bytes:
     return buffer.getvalue()
 
 
-IMPORTS = {REGIONS: RegionImport, DEPARTMENTS: DepartmentImport, ACCOUNTS: AccountImport}
+IMPORTS = {
+    REGIONS: RegionImport,
+    DEPARTMENTS: DepartmentImport,
+    ACCOUNTS: AccountImport,
+}
 
 
 class _Rollback(Exception):
@@ -770,6 +1001,7 @@ def import_units_file(
     path: Path,
     *,
     dry_run: bool,
+    mail_invitations: bool = True,
     actor: User | None = None,
     file_name: str = "",
     progress: Callable[[int], None] = lambda rows: None,
@@ -780,7 +1012,8 @@ def import_units_file(
     ``on_total`` is told the number of data rows of each sheet when the file
     knows it, and ``progress`` the rows done after each batch. A committed
     import is recorded as an ImportRun by ``actor``; once it has committed, new
-    accounts are e-mailed their set-password links where mail is configured.
+    accounts are e-mailed their set-password links where mail is configured,
+    unless ``mail_invitations`` is off (demo data has no real addresses).
     Raises ImportFileError when the file cannot be read at all.
     """
     report = ImportReport(dry_run=dry_run)
@@ -801,9 +1034,41 @@ def import_units_file(
                 created=dict(report.created),
                 updated=dict(report.updated),
             )
-            if settings.PORTAL_MAIL_INVITATIONS and report.invitations:
+            if (
+                mail_invitations
+                and settings.PORTAL_MAIL_INVITATIONS
+                and report.invitations
+            ):
                 usernames = [invitation.username for invitation in report.invitations]
-                transaction.on_commit(lambda: invitations_mail.enqueue(usernames=usernames))
+                transaction.on_commit(
+                    lambda: invitations_mail.enqueue(usernames=usernames)
+                )
     except _Rollback:
         report.invitations.clear()
     return report
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The report as a person reads it: each row error, then the counts."""
+    lines = [
+        _("%(where)srow %(row)s, column “%(column)s”: %(message)s (value: “%(value)s”)")
+        % {
+            "where": f"{error.sheet} " if error.sheet else "",
+            "row": error.row,
+            "column": error.column,
+            "message": error.message,
+            "value": error.value,
+        }
+        for error in report.errors
+    ]
+    if report.error_count > len(report.errors):
+        lines.append(
+            _("… and %(count)s more errors.")
+            % {"count": report.error_count - len(report.errors)}
+        )
+    lines += [
+        _("%(label)s: %(created)s new, %(updated)s updated")
+        % {key: line[key] for key in ("label", "created", "updated")}
+        for line in report.summary()
+    ]
+    return lines

@@ -70,7 +70,14 @@ def region_ancestors(region: Region) -> list[Region]:
 
 
 def region_children(*, user: User, region: Region) -> QuerySet[Region]:
-    return regions_visible_to(user).filter(parent=region).order_by("code")
+    """The visible regions directly under ``region``, each with its own number
+    of children (``child_count``)."""
+    return (
+        regions_visible_to(user)
+        .filter(parent=region)
+        .annotate(child_count=Count("children"))
+        .order_by("code")
+    )
 
 
 def region_child_summary(*, region: Region) -> dict[str, int]:

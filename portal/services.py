@@ -7,17 +7,12 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import gettext_lazy as _
 
-from portal.models import Department, Region, User
-from portal.roles import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, role_unit_error
-
-ERROR_USERNAME_TAKEN = _("This username is already taken.")
+from portal.models import User
+from portal.roles import ROLE_GROUP_NAMES, ROLE_PERMISSIONS
 
 
 def role_groups_sync(*, using: str = "default") -> None:
@@ -38,46 +33,6 @@ def role_groups_sync(*, using: str = "default") -> None:
                 )
             )
         group.permissions.set(wanted)
-
-
-@transaction.atomic
-def account_create(
-    *,
-    username: str,
-    role: str,
-    unit: Region | Department,
-    name: str = "",
-    email: str = "",
-    phone: str = "",
-    password: str | None = None,
-) -> User:
-    """Create an account of ``unit`` with ``role`` and put it in the role's group.
-
-    Without ``password`` the account cannot sign in until its owner follows a
-    set-password link (``account_invitation_url``).
-
-    Raises ValidationError when the role does not fit the unit or the username
-    is taken.
-    """
-    error = role_unit_error(role, unit)
-    if error:
-        raise ValidationError(error)
-    if User.objects.filter(username=username).exists():
-        raise ValidationError(ERROR_USERNAME_TAKEN)
-    user = User(
-        username=username,
-        name=name,
-        email=email,
-        phone=phone,
-        role=role,
-        region=unit if isinstance(unit, Region) else None,
-        department=unit if isinstance(unit, Department) else None,
-    )
-    user.set_password(password)  # None gives an unusable password
-    user.full_clean(exclude=["password"])
-    user.save()
-    role_groups_assign(users=[user])
-    return user
 
 
 def role_groups_assign(*, users: Iterable[User]) -> None:

@@ -62,3 +62,9 @@ def test_english_is_available_through_the_language_switch(client):
     response = client.get(reverse("login"))
     assert 'lang="en"' in response.text
     assert "Use the account issued to your unit" in response.text
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in response.text

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from portal.importers import ImportFileError, import_units_file
+from portal.importers import ImportFileError, import_units_file, report_lines
 from portal.models import User
 
 
@@ -63,30 +63,8 @@ class Command(BaseCommand):
             )
 
     def _print(self, report) -> None:
-        for error in report.errors:
-            where = f"{error.sheet} " if error.sheet else ""
-            self.stdout.write(
-                _(
-                    "%(where)srow %(row)s, column “%(column)s”: %(message)s (value: “%(value)s”)"
-                )
-                % {
-                    "where": where,
-                    "row": error.row,
-                    "column": error.column,
-                    "message": error.message,
-                    "value": error.value,
-                }
-            )
-        if report.error_count > len(report.errors):
-            self.stdout.write(
-                _("… and %(count)s more errors.")
-                % {"count": report.error_count - len(report.errors)}
-            )
-        for line in report.summary():
-            self.stdout.write(
-                _("%(label)s: %(created)s new, %(updated)s updated")
-                % {k: line[k] for k in ("label", "created", "updated")}
-            )
+        for line in report_lines(report):
+            self.stdout.write(line)
         if report.ok and report.dry_run:
             self.stdout.write(
                 self.style.WARNING(

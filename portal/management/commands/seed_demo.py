@@ -1,0 +1,607 @@
+"""Load the demo district (上海市普陀区) for ``make run`` and print its logins.
+
+The demo rows go through the bulk importer, exactly as an administrator's
+spreadsheet would, so the demo exercises the same checks and writes. Only rows
+that are missing or differ from the database are imported: a second run finds
+nothing to do, writes nothing and records no import. Demo accounts get the demo
+password once; a password changed later is kept.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import unicodedata
+import zlib
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.hashers import is_password_usable, make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from portal.importers import (
+    ACCOUNTS,
+    COLUMNS,
+    COMMUNITY_TYPE_WORDS,
+    DEPARTMENT_KIND_WORDS,
+    DEPARTMENTS,
+    KIND_LABELS,
+    KIND_ORDER,
+    LEVEL_WORDS,
+    REGIONS,
+    ROLE_WORDS,
+    ImportFileError,
+    import_units_file,
+    report_lines,
+)
+from portal.models import (
+    CommunityType,
+    Department,
+    DepartmentKind,
+    Region,
+    RegionLevel,
+    Role,
+    User,
+)
+from portal.roles import ROLE_GROUP_NAMES
+
+# Long enough for AUTH_PASSWORD_VALIDATORS (10+ characters, not common, not numeric).
+DEMO_PASSWORD = "diandan-demo-2026"  # noqa: S105
+
+CITY_CODE, CITY_NAME = "310100000000", "上海市"
+DISTRICT_CODE, DISTRICT_NAME = "310107000000", "普陀区"
+
+# Streets and towns of the district, with the communities under each: name stems
+# by community type. A stem becomes "<stem>居委会"; a rural stem ends in 村 and
+# becomes "<stem>村委会". As in the statistical codes, residents' committees
+# are numbered from 001 and villagers' committees from 201 within their street.
+NEW, OLD = CommunityType.NEW_URBAN, CommunityType.OLD_URBAN
+CONVERTED, RURAL = CommunityType.CONVERTED_VILLAGE, CommunityType.RURAL
+STREETS: list[tuple[str, str, dict[str, str]]] = [
+    (
+        "310107005000",
+        "曹杨新村街道",
+        {
+            OLD: "曹杨一村 曹杨二村 曹杨三村 曹杨四村 曹杨五村 曹杨六村 曹杨七村 曹杨八村 "
+            "曹杨九村 曹杨新村第一 桂巷 杏梅 梅岭北 兰溪 北石 花溪",
+            NEW: "南梅苑 枣阳花园 沙溪家园 源园 中宁公寓 兰花苑",
+        },
+    ),
+    (
+        "310107014000",
+        "长寿路街道",
+        {
+            OLD: "长寿新村第一 长寿新村第二 莫干山 西康 胶州 武宁 安远 宜昌 叶家宅 昌化 "
+            "大洋 梅芳 普雄 谈家渡 澳门 恒丰",
+            NEW: "天安阳光 中远两湾城第一 中远两湾城第二 中远两湾城第三 达安花园 苏河湾 "
+            "光新家园 沙田公寓",
+        },
+    ),
+    (
+        "310107015000",
+        "长风新村街道",
+        {
+            OLD: "天山新村第一 天山新村第二 长风一村 长风二村 长风三村 长风四村 白玉 大渡河 "
+            "云岭西 金沙江 泸定 怒江 枣阳 清涧",
+            NEW: "长风新苑 华生苑 海珀花园 金沙雅苑 中海万锦 鼎邦公寓 梦清苑 九龙花园 曦园 "
+            "锦绣华庭 长风馨苑 滨江公寓",
+        },
+    ),
+    (
+        "310107016000",
+        "甘泉路街道",
+        {
+            OLD: "甘泉一村 甘泉二村 甘泉三村 甘泉四村 甘泉五村 甘泉六村 甘泉七村 双山 南泉 "
+            "西乡 志丹 宜川 交暨 黄陵 新沪 延长 子长 洛川",
+            NEW: "甘泉苑 志丹苑 新泉苑 阳光家园 泉南公寓 黄陵花园",
+        },
+    ),
+    (
+        "310107017000",
+        "石泉路街道",
+        {
+            OLD: "石泉一村 石泉二村 石泉三村 石泉四村 石泉五村 石泉六村 石泉七村 石泉八村 "
+            "中山 铜川 兰田 光新 曹家巷 管弄 金岭 延长中 合阳 岚皋",
+            NEW: "石泉苑 金岭苑 兰溪花园 平利公寓 凯旋花园 铜川家园",
+        },
+    ),
+    (
+        "310107020000",
+        "宜川路街道",
+        {
+            OLD: "宜川一村 宜川二村 宜川三村 宜川四村 宜川五村 宜川六村 洵阳 安塞 华阴 宜君 "
+            "富平 绥德 镇坪 黄陵北 延长西 怡景 西乡北 三泉",
+            NEW: "宜川苑 宜川新苑 怡祥苑 华阳公寓 新华花园 绿地宜川",
+        },
+    ),
+    (
+        "310107021000",
+        "万里街道",
+        {
+            OLD: "万里一村 万里二村 新村路 真华",
+            NEW: "万里城第一 万里城第二 万里城第三 万里城第四 万里城第五 万里城第六 万里雅苑 "
+            "新城公寓 大华锦绣 大华清水湾 景翠 万里馨苑 万欣 万祥 大华愉景 中环家园",
+        },
+    ),
+    (
+        "310107022000",
+        "真如镇街道",
+        {
+            OLD: "真如一村 真如二村 真如三村 真如四村 铜川路 星光 真光一村 真光二村 真光三村 "
+            "真北 东港 杨家桥 中山西 清峪 李子园 西兴",
+            NEW: "真如苑 真如新苑 星光耀 真如花园 曹杨华庭 如意苑 真光花园 光华公寓 真华家园 "
+            "祁连花园 兰溪华庭 合景",
+        },
+    ),
+    (
+        "310107102000",
+        "长征镇",
+        {
+            NEW: "象源丽都 嘉怡 清水湾 中环名品 金鼎 红旗 锦秋 保利叶语 新长征 梅川",
+            CONVERTED: "长征新苑 大洋苑 建华 新曹杨 怒江苑 祁连 真西 沪太 长北 金岭新苑 中关 "
+            "杨柳 北巷 新渡",
+            RURAL: "长征村 郑家村 建华村 沈家村 新渡村 大洋村",
+        },
+    ),
+    (
+        "310107103000",
+        "桃浦镇",
+        {
+            NEW: "桃浦新苑 中环景苑 金光花园 远景家园 新杨苑 武威东 桃源 桃浦智创城",
+            CONVERTED: "桃浦一村 桃浦二村 桃浦三村 桃浦四村 桃浦五村 桃浦六村 桃浦七村 "
+            "桃浦八村 桃浦九村 新杨 雪松 武威",
+            RURAL: "李子园村 槎浦村 星火村 红星村 桃浦村 新杨村 老街村 蔡家村 钱家村 高家村",
+        },
+    ),
+]
+
+# Departments: code, name, family (as seeded by migration 0003; none for the
+# organization department) and the region served.
+ORGANIZATION_CODE = "PT-ZZB"
+DEPARTMENT_ROWS: list[tuple[str, str, str, str]] = [
+    (ORGANIZATION_CODE, "中共普陀区委组织部", "", DISTRICT_CODE),
+    ("PT-MZ", "普陀区民政局", "民政", DISTRICT_CODE),
+    ("PT-WJ", "普陀区卫生健康委员会", "卫健", DISTRICT_CODE),
+    ("PT-GA", "上海市公安局普陀分局", "公安", DISTRICT_CODE),
+    ("PT-YJ", "普陀区应急管理局", "应急管理", DISTRICT_CODE),
+    ("PT-SF", "普陀区司法局", "司法", DISTRICT_CODE),
+    ("PT-RS", "普陀区人力资源和社会保障局", "人社", DISTRICT_CODE),
+    ("PT-CG", "普陀区城市管理行政执法局", "城管", DISTRICT_CODE),
+    ("PT-WL", "普陀区文化和旅游局", "文旅", DISTRICT_CODE),
+    ("PT-JW", "普陀区建设和管理委员会", "住建", DISTRICT_CODE),
+    ("PT-FG", "普陀区房屋管理局", "房管", DISTRICT_CODE),
+    ("PT-SCJG", "普陀区市场监督管理局", "市场监管", DISTRICT_CODE),
+    ("PT-STHJ", "普陀区生态环境局", "生态环境", DISTRICT_CODE),
+    ("PT-JY", "普陀区教育局", "教育", DISTRICT_CODE),
+    ("PT-TYJR", "普陀区退役军人事务局", "退役军人", DISTRICT_CODE),
+    ("PT-CL", "普陀区残疾人联合会", "残联", DISTRICT_CODE),
+    ("PT-FL", "普陀区妇女联合会", "妇联", DISTRICT_CODE),
+    ("PT-TQW", "共青团上海市普陀区委员会", "团委", DISTRICT_CODE),
+    ("PT-ZGH", "普陀区总工会", "工会", DISTRICT_CODE),
+    ("PT-YB", "普陀区医疗保障局", "医保", DISTRICT_CODE),
+    ("PT-XF", "普陀区消防救援支队", "消防", DISTRICT_CODE),
+    ("PT-GHZY", "普陀区规划和自然资源局", "规划资源", DISTRICT_CODE),
+    ("PT-SW", "普陀区水务局", "水务", DISTRICT_CODE),
+    ("PT-JT", "普陀区交通委员会", "交通", DISTRICT_CODE),
+    ("PT-SWW", "普陀区商务委员会", "商务", DISTRICT_CODE),
+    ("PT-KW", "普陀区科学技术委员会", "科技", DISTRICT_CODE),
+    ("PT-CZ", "普陀区财政局", "财政", DISTRICT_CODE),
+    ("PT-TJ", "普陀区统计局", "统计", DISTRICT_CODE),
+    ("PT-XFB", "普陀区信访办公室", "信访", DISTRICT_CODE),
+    ("PT-SJJ", "普陀区数据局", "数据局", DISTRICT_CODE),
+    ("PT-LHSR", "普陀区绿化和市容管理局", "绿化市容", DISTRICT_CODE),
+    ("PT-SWJ", "国家税务总局上海市普陀区税务局", "税务", DISTRICT_CODE),
+    # Street-level units that work with communities every day.
+    ("PT-CF-SWZX", "长风新村街道社区事务受理服务中心", "民政", "310107015000"),
+    ("PT-GQ-SWZX", "甘泉路街道社区事务受理服务中心", "民政", "310107016000"),
+    ("PT-CZ-SWZX", "长征镇社区事务受理服务中心", "民政", "310107102000"),
+    ("PT-TP-SWZX", "桃浦镇社区事务受理服务中心", "民政", "310107103000"),
+    ("PT-CF-WSFW", "长风社区卫生服务中心", "卫健", "310107015000"),
+    ("PT-CY-WSFW", "曹杨社区卫生服务中心", "卫健", "310107005000"),
+    ("PT-CF-PCS", "长风新村派出所", "公安", "310107015000"),
+    ("PT-ZR-PCS", "真如派出所", "公安", "310107022000"),
+]
+
+# Accounts: username, full name, unit code, role, e-mail, phone. The first six,
+# one per role, are the ones to try first.
+ACCOUNT_ROWS: list[tuple[str, str, str, str, str, str]] = [
+    (
+        "shequ",
+        "王丽",
+        "310107015001",
+        Role.COMMUNITY_OPERATOR,
+        "wangli@example.cn",
+        "13800000001",
+    ),
+    (
+        "jiedao",
+        "张敏",
+        "310107015000",
+        Role.STREET_OFFICE,
+        "zhangmin@example.cn",
+        "13800000002",
+    ),
+    (
+        "bumen",
+        "李强",
+        "PT-MZ",
+        Role.DEPARTMENT_PUBLISHER,
+        "liqiang@example.cn",
+        "13800000003",
+    ),
+    (
+        "fuzeren",
+        "陈建国",
+        "PT-MZ",
+        Role.DEPARTMENT_APPROVER,
+        "chenjianguo@example.cn",
+        "13800000004",
+    ),
+    (
+        "zuzhibu",
+        "刘洋",
+        ORGANIZATION_CODE,
+        Role.ORGANIZATION_DEPARTMENT,
+        "liuyang@example.cn",
+        "13800000005",
+    ),
+    (
+        "admin",
+        "赵磊",
+        ORGANIZATION_CODE,
+        Role.ADMINISTRATOR,
+        "zhaolei@example.cn",
+        "13800000006",
+    ),
+    # More community operators, one in every street or town.
+    (
+        "caoyang",
+        "孙静",
+        "310107005001",
+        Role.COMMUNITY_OPERATOR,
+        "sunjing@example.cn",
+        "",
+    ),
+    (
+        "changshou",
+        "周婷",
+        "310107014001",
+        Role.COMMUNITY_OPERATOR,
+        "zhouting@example.cn",
+        "",
+    ),
+    (
+        "ganquan",
+        "吴刚",
+        "310107016001",
+        Role.COMMUNITY_OPERATOR,
+        "wugang@example.cn",
+        "",
+    ),
+    (
+        "shiquan",
+        "郑华",
+        "310107017001",
+        Role.COMMUNITY_OPERATOR,
+        "zhenghua@example.cn",
+        "",
+    ),
+    (
+        "yichuan",
+        "钱芳",
+        "310107020001",
+        Role.COMMUNITY_OPERATOR,
+        "qianfang@example.cn",
+        "",
+    ),
+    (
+        "wanli",
+        "黄伟",
+        "310107021005",
+        Role.COMMUNITY_OPERATOR,
+        "huangwei@example.cn",
+        "",
+    ),
+    ("zhenru", "徐燕", "310107022001", Role.COMMUNITY_OPERATOR, "xuyan@example.cn", ""),
+    (
+        "xiangyuan",
+        "陆佳怡",
+        "310107102001",
+        Role.COMMUNITY_OPERATOR,
+        "lujiayi@example.cn",
+        "",
+    ),
+    (
+        "changzhengcun",
+        "朱军",
+        "310107102201",
+        Role.COMMUNITY_OPERATOR,
+        "zhujun@example.cn",
+        "",
+    ),
+    ("taopu1", "胡敏", "310107103009", Role.COMMUNITY_OPERATOR, "humin@example.cn", ""),
+    (
+        "liziyuan",
+        "郭峰",
+        "310107103201",
+        Role.COMMUNITY_OPERATOR,
+        "guofeng@example.cn",
+        "",
+    ),
+    # More street and town offices.
+    (
+        "changzheng",
+        "何丽萍",
+        "310107102000",
+        Role.STREET_OFFICE,
+        "heliping@example.cn",
+        "",
+    ),
+    ("taopu", "高翔", "310107103000", Role.STREET_OFFICE, "gaoxiang@example.cn", ""),
+    # More department publishers and approvers.
+    ("weijian", "林慧", "PT-WJ", Role.DEPARTMENT_PUBLISHER, "linhui@example.cn", ""),
+    ("weijian_fz", "马骏", "PT-WJ", Role.DEPARTMENT_APPROVER, "majun@example.cn", ""),
+    ("yingji", "罗琳", "PT-YJ", Role.DEPARTMENT_PUBLISHER, "luolin@example.cn", ""),
+    ("sifa", "梁晨", "PT-SF", Role.DEPARTMENT_PUBLISHER, "liangchen@example.cn", ""),
+    ("renshe", "宋佳", "PT-RS", Role.DEPARTMENT_PUBLISHER, "songjia@example.cn", ""),
+    ("wenlv", "谢明", "PT-WL", Role.DEPARTMENT_PUBLISHER, "xieming@example.cn", ""),
+    ("canlian", "韩雪", "PT-CL", Role.DEPARTMENT_PUBLISHER, "hanxue@example.cn", ""),
+    (
+        "xiaofang",
+        "唐亮",
+        "PT-XF",
+        Role.DEPARTMENT_PUBLISHER,
+        "tangliang@example.cn",
+        "",
+    ),
+    (
+        "shouli",
+        "冯晓燕",
+        "PT-CF-SWZX",
+        Role.DEPARTMENT_PUBLISHER,
+        "fengxiaoyan@example.cn",
+        "",
+    ),
+    (
+        "jianfuban",
+        "董振华",
+        ORGANIZATION_CODE,
+        Role.ORGANIZATION_DEPARTMENT,
+        "dongzhenhua@example.cn",
+        "",
+    ),
+]
+
+
+def _spread(code: str, salt: str, low: int, high: int) -> int:
+    """A number in [low, high] fixed by ``code``: varied, yet the same on every run."""
+    return low + zlib.crc32(f"{salt}:{code}".encode()) % (high - low + 1)
+
+
+def demo_regions() -> list[dict[str, Any]]:
+    """The city, the district, its streets and their communities, parents first."""
+    regions: list[dict[str, Any]] = [
+        {
+            "code": CITY_CODE,
+            "name": CITY_NAME,
+            "level": RegionLevel.CITY,
+            "parent_code": "",
+        },
+        {
+            "code": DISTRICT_CODE,
+            "name": DISTRICT_NAME,
+            "level": RegionLevel.DISTRICT,
+            "parent_code": CITY_CODE,
+        },
+    ]
+    communities: list[dict[str, Any]] = []
+    for street_code, street_name, stems_by_type in STREETS:
+        regions.append(
+            {
+                "code": street_code,
+                "name": street_name,
+                "level": RegionLevel.STREET,
+                "parent_code": DISTRICT_CODE,
+            }
+        )
+        residents, villagers = 1, 201
+        for community_type, stems in stems_by_type.items():
+            for stem in stems.split():
+                if community_type == RURAL:
+                    number, villagers = villagers, villagers + 1
+                    name, households = f"{stem}村委会", (500, 1500)
+                else:
+                    number, residents = residents, residents + 1
+                    name, households = f"{stem}居委会", (800, 3500)
+                code = f"{street_code[:9]}{number:03d}"
+                count = _spread(code, "households", *households)
+                communities.append(
+                    {
+                        "code": code,
+                        "name": name,
+                        "level": RegionLevel.COMMUNITY,
+                        "parent_code": street_code,
+                        "community_type": community_type,
+                        "households": count,
+                        # 2.1 to 2.9 people per household.
+                        "population": count * _spread(code, "people", 210, 290) // 100,
+                    }
+                )
+    return [*regions, *communities]
+
+
+def demo_departments() -> list[dict[str, Any]]:
+    return [
+        {
+            "code": code,
+            "name": name,
+            "family": family,
+            "region_code": region_code,
+            "kind": DepartmentKind.FUNCTIONAL
+            if family
+            else DepartmentKind.ORGANIZATION,
+        }
+        for code, name, family, region_code in DEPARTMENT_ROWS
+    ]
+
+
+def demo_accounts() -> list[dict[str, Any]]:
+    fields = ("username", "name", "unit_code", "role", "email", "phone")
+    return [dict(zip(fields, row, strict=True)) for row in ACCOUNT_ROWS]
+
+
+def demo_rows() -> dict[str, list[dict[str, Any]]]:
+    return {
+        REGIONS: demo_regions(),
+        DEPARTMENTS: demo_departments(),
+        ACCOUNTS: demo_accounts(),
+    }
+
+
+def demo_is_loaded(rows: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether every demo region, department and account exists already.
+
+    The import would only update them to the same values, so a second
+    ``make run`` skips it and leaves no import record behind.
+    """
+    return (
+        Region.objects.filter(code__in=[r["code"] for r in rows[REGIONS]]).count()
+        == len(rows[REGIONS])
+        and Department.objects.filter(
+            code__in=[d["code"] for d in rows[DEPARTMENTS]]
+        ).count()
+        == len(rows[DEPARTMENTS])
+        and User.objects.filter(
+            username__in=[a["username"] for a in rows[ACCOUNTS]]
+        ).count()
+        == len(rows[ACCOUNTS])
+    )
+
+
+# ---------------------------------------------------------------- the spreadsheet
+
+# Words the importer reads back into the values above (their first synonym).
+_CELL_WORDS: dict[str, dict[str, dict[Any, tuple[str, ...]]]] = {
+    REGIONS: {"level": LEVEL_WORDS, "community_type": COMMUNITY_TYPE_WORDS},
+    DEPARTMENTS: {"kind": DEPARTMENT_KIND_WORDS},
+    ACCOUNTS: {"role": ROLE_WORDS},
+}
+
+
+def _cell(kind: str, field_name: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    words = _CELL_WORDS[kind].get(field_name)
+    return words[value][0] if words else str(value)
+
+
+def write_workbook(rows: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    """One sheet per kind, with the importer's Chinese headers."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for kind in KIND_ORDER:
+        if not rows[kind]:
+            continue
+        sheet = workbook.create_sheet(str(KIND_LABELS[kind]))
+        sheet.append([aliases[0] for aliases in COLUMNS[kind].values()])
+        for row in rows[kind]:
+            sheet.append([_cell(kind, f, row.get(f)) for f in COLUMNS[kind]])
+    workbook.save(path)
+
+
+def _display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: two for each Chinese character."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo district (上海市普陀区: streets, communities, departments and an "
+        "account for every role) through the bulk importer and print the demo logins. "
+        "Safe to repeat: a second run changes nothing."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows = demo_rows()
+        if demo_is_loaded(rows):
+            self.stdout.write(_("The demo data is already loaded."))
+        else:
+            self._import(rows)
+        self._set_passwords()
+        self._print_logins()
+
+    def _import(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        with tempfile.TemporaryDirectory(prefix="seed_demo-") as folder:
+            path = Path(folder) / "seed_demo.xlsx"
+            write_workbook(rows, path)
+            try:
+                # Demo accounts get the demo password, not set-password e-mails
+                # to made-up addresses.
+                report = import_units_file(
+                    path, dry_run=False, mail_invitations=False, file_name=path.name
+                )
+            except ImportFileError as error:
+                raise CommandError(str(error)) from error
+        for line in report_lines(report):
+            self.stdout.write(line)
+        if not report.ok:
+            raise CommandError(
+                _("%(count)s errors; nothing was imported.")
+                % {"count": report.error_count}
+            )
+
+    def _set_passwords(self) -> None:
+        """Give the demo password to demo accounts that cannot sign in yet.
+
+        Hashing is deliberately slow (about half a second each), so the hash is
+        computed once and shared rather than calling set_password per account.
+        """
+        usernames = [row[0] for row in ACCOUNT_ROWS]
+        without = [
+            pk
+            for pk, password in User.objects.filter(username__in=usernames).values_list(
+                "pk", "password"
+            )
+            if not is_password_usable(password)
+        ]
+        if without:
+            User.objects.filter(pk__in=without).update(
+                password=make_password(DEMO_PASSWORD)
+            )
+            self.stdout.write(
+                _("Demo password set for %(count)s accounts.") % {"count": len(without)}
+            )
+
+    def _print_logins(self) -> None:
+        users = {
+            user.username: user
+            for user in User.objects.filter(
+                username__in=[row[0] for row in ACCOUNT_ROWS]
+            ).select_related("region", "department")
+        }
+        table = [[_("Username"), _("Role"), _("Unit"), _("Password")]]
+        table += [
+            [
+                user.username,
+                ROLE_GROUP_NAMES.get(user.role, user.role),
+                str(user.unit or ""),
+                DEMO_PASSWORD,
+            ]
+            for username, *_rest in ACCOUNT_ROWS
+            if (user := users.get(username))
+        ]
+        widths = [max(_display_width(row[i]) for row in table) for i in range(4)]
+        self.stdout.write("")
+        self.stdout.write(_("Demo logins (a password changed since is kept):"))
+        for number, row in enumerate(table):
+            line = "  ".join(
+                _pad(cell, width) for cell, width in zip(row, widths, strict=True)
+            )
+            self.stdout.write(line.rstrip())
+            if number == 0:
+                self.stdout.write("  ".join("-" * width for width in widths))

@@ -10,33 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portal.models import Department, ImportRun, Region, User
+from tests.portal.test_import_units import ACCOUNT_HEADER, REGION_HEADER, TREE
 
 pytestmark = pytest.mark.django_db
 
-REGION_HEADER = [
-    "区划代码",
-    "区划名称",
-    "层级",
-    "上级区划代码",
-    "社区类型",
-    "户数",
-    "人口",
-]
-ACCOUNT_HEADER = ["用户名", "姓名", "单位代码", "角色", "邮箱", "手机"]
-TREE = [
-    ["310100000000", "上海市", "市", "", "", "", ""],
-    ["310107000000", "普陀区", "区县", "310100000000", "", "", ""],
-    ["310107015000", "长风新村街道", "街镇", "310107000000", "", "", ""],
-    [
-        "310107015001",
-        "天山新村第一居委会",
-        "社区",
-        "310107015000",
-        "老城区",
-        "1820",
-        "4310",
-    ],
-]
 BAD_TREE = [
     TREE[0],
     ["310107000000", "普陀区", "省", "310100000000", "", "", ""],

@@ -62,6 +62,9 @@ class UnitsImportView(WagtailAdminTemplateMixin, TemplateView):
     page_title = gettext_lazy("Import regions, departments and accounts")
     header_icon = "upload"
 
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.has_perm(IMPORT_PERMISSION):
             raise PermissionDenied

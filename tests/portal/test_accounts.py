@@ -1,7 +1,11 @@
 """Signing in, lockout, set-password links and role groups."""
 
+import re
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 from django.urls import reverse
 
@@ -174,3 +178,24 @@ def test_admin_user_form_rejects_a_role_that_does_not_fit(
     )
     assert response.status_code == 200
     assert "街道（乡镇）账号必须属于街道或乡镇" in response.text
+
+
+def test_administrator_prints_a_new_set_password_link_for_a_forgetful_user(
+    client, operator
+):
+    out = StringIO()
+    call_command("account_link", operator.username, stdout=out)
+    link = re.search(r"http://127\.0\.0\.1:8000(\S+)", out.getvalue()).group(1)
+    form_page = client.get(link, follow=True)
+    new_password = "remembered-this-time"
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    client.logout()
+    assert sign_in(client, operator.username, new_password).status_code == 302
+
+
+def test_account_link_refuses_unknown_usernames():
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("account_link", "nobody")

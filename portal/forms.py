@@ -8,6 +8,7 @@ from wagtail.users.forms import UserCreationForm, UserEditForm
 from portal.models import Department, Region, Role, User
 from portal.roles import role_unit_error
 from portal.services import role_groups_assign
+from portal.signals import units_changed
 
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 
@@ -73,6 +74,7 @@ class AccountUnitFields(forms.ModelForm):
         user = super().save(commit=commit)
         if commit:
             role_groups_assign(users=[user])
+            units_changed.send(sender=User, department_ids=[], user_ids=[user.pk])
         return user
 
 

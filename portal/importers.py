@@ -48,6 +48,7 @@ from portal.models import (
 )
 from portal.roles import role_unit_error
 from portal.services import account_invitation_url, role_groups_assign
+from portal.signals import units_changed
 from portal.tasks import invitations_mail
 
 BATCH_SIZE = 2000
@@ -174,6 +175,9 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     invitations: list[Invitation] = field(default_factory=list)
+    # What the import wrote, for the apps that listen to ``units_changed``.
+    department_ids: list[int] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -826,6 +830,7 @@ class DepartmentImport(_BatchImport):
             unique_fields=["code"],
             update_fields=["name", "kind", "family", "region", "updated_at"],
         )
+        self.report.department_ids.extend(department.pk for department in departments)
 
 
 class AccountImport(_BatchImport):
@@ -928,6 +933,7 @@ class AccountImport(_BatchImport):
             updated, ["name", "role", "email", "phone", "region", "department"]
         )
         role_groups_assign(users=[*created, *updated])
+        self.report.user_ids.extend(user.pk for user in [*created, *updated])
         self.report.created[ACCOUNTS] += len(created)
         self.report.updated[ACCOUNTS] += len(updated)
         self.report.invitations.extend(
@@ -1027,6 +1033,11 @@ def import_units_file(
                 importers[sheet.kind].add_sheet(sheet, progress)
             if not report.ok or dry_run:
                 raise _Rollback
+            units_changed.send(
+                sender=ImportRun,
+                department_ids=report.department_ids,
+                user_ids=report.user_ids,
+            )
             ImportRun.objects.create(
                 user=actor,
                 file_name=file_name or path.name,

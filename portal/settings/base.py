@@ -34,6 +34,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "portal.apps.PortalUsersAppConfig",
+    "catalog.apps.CatalogConfig",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -196,6 +197,9 @@ PORTAL_MAIL_INVITATIONS = bool(EMAIL_HOST)
 
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 
+# The catalog is for signed-in units; set CATALOG_PUBLIC=1 to open it to visitors.
+CATALOG_PUBLIC = env_bool("CATALOG_PUBLIC")
+
 WAGTAIL_SITE_NAME = _("Diandan")
 WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
 WAGTAILADMIN_LOGIN_URL = "login"
@@ -224,5 +228,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+        "wagtail": {"level": "WARNING"},
     },
 }

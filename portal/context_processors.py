@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.navigation import registered_items
 from portal.roles import role_edits_content
 
 
@@ -15,6 +16,7 @@ def navigation(request: HttpRequest) -> dict:
     unit = user.unit
     if unit is not None:
         items.append((_("My unit"), reverse("my_unit")))
+    items.extend(registered_items(request))
     if role_edits_content(user.role) or user.is_superuser:
         items.append((_("Content management"), reverse("wagtailadmin_home")))
     current = request.path

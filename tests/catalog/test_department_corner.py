@@ -195,3 +195,10 @@ def test_the_catalog_is_for_signed_in_units(client, street):
     response = client.get(page.url)
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+def test_the_site_navigation_leads_to_the_catalog(client, operator, street):
+    corner(DepartmentFactory(region=street.district))
+    client.force_login(operator)
+    response = client.get(reverse("my_unit"))
+    assert 'href="/catalog/"' in response.text

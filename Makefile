@@ -46,7 +46,7 @@ db: python-packages
 	$(PY) manage.py migrate --no-input -v 0
 
 demo: db
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo && $(PY) manage.py seed_catalog_demo
 
 lint: python-packages
 	$(PY) -m ruff check .

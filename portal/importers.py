@@ -132,19 +132,19 @@ ROLE_WORDS = {
 }
 
 
-def _lookup(words: dict[Any, tuple[str, ...]]) -> dict[str, Any]:
+def words_lookup(words: dict[Any, tuple[str, ...]]) -> dict[str, Any]:
     return {
         word.lower(): value for value, synonyms in words.items() for word in synonyms
     }
 
 
-LEVELS_BY_WORD = _lookup(LEVEL_WORDS)
-COMMUNITY_TYPES_BY_WORD = _lookup(COMMUNITY_TYPE_WORDS)
-DEPARTMENT_KINDS_BY_WORD = _lookup(DEPARTMENT_KIND_WORDS)
-ROLES_BY_WORD = _lookup(ROLE_WORDS)
+LEVELS_BY_WORD = words_lookup(LEVEL_WORDS)
+COMMUNITY_TYPES_BY_WORD = words_lookup(COMMUNITY_TYPE_WORDS)
+DEPARTMENT_KINDS_BY_WORD = words_lookup(DEPARTMENT_KIND_WORDS)
+ROLES_BY_WORD = words_lookup(ROLE_WORDS)
 
 
-def _choices(words: dict[Any, tuple[str, ...]]) -> str:
+def choices_text(words: dict[Any, tuple[str, ...]]) -> str:
     return "、".join(synonyms[0] for synonyms in words.values())
 
 
@@ -226,7 +226,7 @@ class Sheet:
     total: int | None
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -241,7 +241,7 @@ def _sheet_from_rows(
     header = next(rows, None)
     if header is None:
         return None
-    header = [_cell_text(cell) for cell in header]
+    header = [cell_text(cell) for cell in header]
     normalised = [cell.lower() for cell in header]
     kind = next(
         (
@@ -283,13 +283,13 @@ def _sheet_from_rows(
     if missing:
         return None
     numbered = (
-        (number, [_cell_text(c) for c in cells])
+        (number, [cell_text(c) for c in cells])
         for number, cells in enumerate(rows, start=2)
     )
     return Sheet(name, kind, headers, positions, numbered, total)
 
 
-def _csv_encoding_and_lines(path: Path) -> tuple[str, int]:
+def csv_encoding_and_lines(path: Path) -> tuple[str, int]:
     """UTF-8 (with or without BOM) or, as saved by Excel on Chinese Windows, GB18030."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 0
@@ -310,7 +310,7 @@ def read_sheets(path: Path, report: ImportReport) -> Iterator[Sheet]:
     so that a row may refer to units created by an earlier sheet."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        encoding, lines = _csv_encoding_and_lines(path)
+        encoding, lines = csv_encoding_and_lines(path)
         handle = path.open(encoding=encoding, newline="")
         try:
             sheet = _sheet_from_rows(
@@ -535,7 +535,7 @@ class RegionImport(_BatchImport):
                     "community_type",
                     text,
                     _("Unknown community type; use one of %(choices)s.")
-                    % {"choices": _choices(COMMUNITY_TYPE_WORDS)},
+                    % {"choices": choices_text(COMMUNITY_TYPE_WORDS)},
                 )
                 return False
         elif text:
@@ -753,7 +753,7 @@ class DepartmentImport(_BatchImport):
                 "kind",
                 kind_text,
                 _("Unknown unit kind; use one of %(choices)s.")
-                % {"choices": _choices(DEPARTMENT_KIND_WORDS)},
+                % {"choices": choices_text(DEPARTMENT_KIND_WORDS)},
             )
             ok = False
         family = row.get("family", "")
@@ -868,7 +868,7 @@ class AccountImport(_BatchImport):
                 "role",
                 role_text,
                 _("Unknown role; use one of %(choices)s.")
-                % {"choices": _choices(ROLE_WORDS)},
+                % {"choices": choices_text(ROLE_WORDS)},
             )
             ok = False
         if len(row["name"]) > 50:

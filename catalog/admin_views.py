@@ -26,6 +26,7 @@ class OfferingsImportView(ImportPreviewView):
     page_title = gettext_lazy("Import offerings")
     session_key = "catalog_offerings_import"
     url_name = "catalog_offerings_import"
+    example_url_name = "catalog_offerings_import_example"
 
     def check_permission(self, request: HttpRequest) -> None:
         self.rights = offering_import_rights(request.user)

@@ -44,6 +44,7 @@ class UnitsImportView(ImportPreviewView):
     page_title = gettext_lazy("Import regions, departments and accounts")
     session_key = "portal_units_import"
     url_name = "portal_units_import"
+    example_url_name = "portal_units_import_example"
 
     def check_permission(self, request: HttpRequest) -> None:
         if not request.user.has_perm(IMPORT_PERMISSION):

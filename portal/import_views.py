@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -33,6 +34,7 @@ class ImportPreviewView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "upload"
     session_key: str
     url_name: str
+    example_url_name: str
 
     def get_breadcrumbs_items(self):
         return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
@@ -57,6 +59,7 @@ class ImportPreviewView(WagtailAdminTemplateMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", self.get_form())
+        context["example_url"] = reverse(self.example_url_name)
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:

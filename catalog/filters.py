@@ -1,53 +1,45 @@
-"""What a community picks when it browses the catalog, as conditions on offerings.
+"""What a community picks when it browses the catalog, as conditions on entries.
 
-Each facet turns its chosen values into one condition: values within a facet
-are alternatives (OR), facets narrow each other (AND). Facet counts are
+Browsing reads ``CatalogEntry`` rows, one per orderable offering. Each facet
+turns its chosen values into one condition: values within a facet are
+alternatives (OR), facets narrow each other (AND). Facet counts are
 disjunctive — a facet is counted with every other facet applied but not
 itself — so ``OfferingFilter.conditions()`` hands each facet's condition out
-separately for ``catalog.selectors.offering_facets`` to combine.
+separately for ``catalog.selectors`` to combine.
 
-Conditions use uncorrelated IN subqueries rather than joins, so an offering is
-never counted twice however many sessions or community types it has, and the
-database evaluates each subquery once per query rather than once per row.
+Conditions over sessions and service areas use uncorrelated IN subqueries
+rather than joins, so an offering is never counted twice however many
+sessions or areas it has, and the database evaluates each subquery once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, Value
-from django.db.models.functions import Length, Substr
-from django.db.models.lookups import In
+from django.db.models import F, Q
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Page
 
 from catalog.models import (
     Availability,
+    CatalogEntry,
     DeliveryMode,
-    DepartmentPage,
     OfferingKind,
-    OfferingPage,
     OfferingSession,
+    community_type_bits,
 )
-from portal.models import CommunityType
+from portal.models import CommunityType, Region
 
 # "Seats open soon" looks this far ahead.
 SEATS_OPEN_WINDOW = timedelta(days=30)
 SEATS_OPEN = "soon"
 FREE, PAID = "free", "paid"
 NEWEST, UPCOMING = "newest", "upcoming"
-
-
-def department_path():
-    """The tree path of an offering's department page: offerings are always
-    direct children of their department page, so it is the offering's own path
-    minus its last step. Grouping and filtering on it needs no join."""
-    return Substr("path", 1, Length("path") - Value(Page.steplen))
 
 
 def _kinds(values: list[str]) -> Q:
@@ -59,24 +51,17 @@ def _categories(values: list[int]) -> Q:
 
 
 def _departments(values: list[int]) -> Q:
-    pages = DepartmentPage.objects.filter(department_id__in=values).values("path")
-    return Q(In(department_path(), pages))
+    return Q(department_id__in=values)
 
 
 def _families(values: list[int]) -> Q:
-    pages = DepartmentPage.objects.filter(department__family_id__in=values).values(
-        "path"
-    )
-    return Q(In(department_path(), pages))
+    return Q(family_id__in=values)
 
 
 def _community_types(values: list[str]) -> Q:
     # An offering that names no community type is for every type of community.
-    targets = OfferingPage.target_community_types.through.objects
-    return ~Q(pk__in=targets.values("offeringpage_id")) | Q(
-        pk__in=targets.filter(communitytypeoption__code__in=values).values(
-            "offeringpage_id"
-        )
+    return Q(community_types=0) | Q(
+        GreaterThan(F("community_types").bitand(community_type_bits(values)), 0)
     )
 
 
@@ -105,10 +90,36 @@ def _availability(values: list[str]) -> Q:
 def _prices(values: list[str]) -> Q:
     condition = Q()
     if FREE in values:
-        condition |= Q(fee=0)
+        condition |= Q(is_free=True)
     if PAID in values:
-        condition |= Q(fee__gt=0)
+        condition |= Q(is_free=False)
     return condition
+
+
+def serving_any_of(regions: Iterable[int]) -> Q:
+    """Entries that serve some part of these regions: their area is one of them,
+    lies inside one, or contains one (a whole district serves its streets)."""
+    regions = list(regions)
+    chosen = Region.objects.filter(pk__in=regions)
+    links = CatalogEntry.areas.through.objects.filter(
+        Q(region_id__in=regions)
+        | Q(region__city_id__in=regions)
+        | Q(region__district_id__in=regions)
+        | Q(region__street_id__in=regions)
+        | Q(region_id__in=chosen.values("city_id"))
+        | Q(region_id__in=chosen.values("district_id"))
+        | Q(region_id__in=chosen.values("street_id"))
+    )
+    return Q(pk__in=links.values("catalogentry_id"))
+
+
+def serving_region(region: Region) -> Q:
+    """Entries a unit of ``region`` may order: those whose area is the region
+    itself or contains it."""
+    links = CatalogEntry.areas.through.objects.filter(
+        region_id__in=[region.pk, *region.ancestor_ids()]
+    )
+    return Q(pk__in=links.values("catalogentry_id"))
 
 
 class FacetValuesField(forms.Field):
@@ -170,7 +181,11 @@ def _values(choices) -> list[str]:
 
 
 class OfferingFilter(django_filters.FilterSet):
-    """The facets of catalog browsing, in the order they are shown."""
+    """The facets of catalog browsing, in the order they are shown.
+
+    ``areas`` are the regions offered in the service-area facet (ids); the
+    facet takes no values when there are none to offer.
+    """
 
     kind = FacetFilter(_kinds, allowed=_values(OfferingKind.choices))
     category = FacetFilter(_categories, coerce=int)
@@ -178,13 +193,24 @@ class OfferingFilter(django_filters.FilterSet):
     department = FacetFilter(_departments, coerce=int)
     community = FacetFilter(_community_types, allowed=_values(CommunityType.choices))
     delivery = FacetFilter(_delivery_modes, allowed=_values(DeliveryMode.choices))
+    area = FacetFilter(serving_any_of, coerce=int, allowed=[])
     availability = FacetFilter(_availability, allowed=[SEATS_OPEN])
     price = FacetFilter(_prices, allowed=[FREE, PAID])
 
     class Meta:
-        model = OfferingPage
+        model = CatalogEntry
         fields: list[str] = []
         form = BrowseForm
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *args,
+        areas: Iterable[int] = (),
+        **kwargs,
+    ):
+        super().__init__(data, *args, **kwargs)
+        self.filters["area"].extra["allowed"] = list(areas)
 
     def selected(self) -> dict[str, list]:
         """The values picked in each facet (empty lists for untouched facets)."""

@@ -2,7 +2,8 @@
 
 Departments keep their project lists in spreadsheets; each row becomes an
 offering page under its department's page. Like the org-tree import
-(``portal.importers``, whose file reading and report this module reuses):
+(``portal.importers``, whose file reading, row checking, transaction and
+report this module reuses):
 
 * **All-or-nothing.** Every row is checked and written in one transaction; any
   row error, or a dry run, rolls everything back. Checking goes on after an
@@ -20,18 +21,16 @@ workflow see an imported offering exactly as one typed in the CMS.
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from io import BytesIO
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -50,11 +49,14 @@ from catalog.models import (
 )
 from portal.importers import (
     PHONE,
-    ImportFileError,
+    BatchImport,
+    FileFormat,
     ImportReport,
-    cell_text,
+    SheetKind,
+    all_or_nothing,
     choices_text,
-    csv_encoding_and_lines,
+    example_xlsx,
+    read_sheets,
     words_lookup,
 )
 from portal.models import Department, Region, RegionLevel, Role, User
@@ -93,8 +95,6 @@ REQUIRED_COLUMNS = (
     "summary",
     "delivery_mode",
 )
-# The column that tells a sheet of offerings from any other sheet of a workbook.
-KEY_COLUMN = "title"
 
 KIND_WORDS = {
     OfferingKind.TRAINING: ("培训课程", "培训", "training"),
@@ -131,7 +131,6 @@ SESSION = re.compile(
 SESSION_FORMAT = "2026-12-05 14:00-16:00@社区活动室#30"
 
 # Row errors, as tests assert them.
-ERROR_REQUIRED = gettext_lazy("This value is required.")
 ERROR_UNKNOWN_DEPARTMENT = gettext_lazy("Unknown department code.")
 ERROR_NO_CATALOG_PAGE = gettext_lazy(
     "This department has no catalog page; only functional departments publish offerings."
@@ -197,7 +196,6 @@ ERROR_PHONE = gettext_lazy("Enter a valid phone number.")
 ERROR_HEADER = gettext_lazy(
     "Unrecognised header row: a sheet of offerings needs the column %(key)s."
 )
-ERROR_MISSING_COLUMN = gettext_lazy("Required column is missing.")
 
 # Model fields whose validation errors are reported under a column.
 FIELD_COLUMNS = {
@@ -237,7 +235,8 @@ def offering_import_rights(user: User | None) -> ImportRights | None:
 
     Administrators (and the command line, ``user`` None) import for every
     department and may publish; a department's publishers import drafts for
-    their own department, its approvers may also publish them.
+    their own department, its approvers may also publish them unless the
+    organization department reviews every offering first.
     """
     role = getattr(user, "role", None)
     if user is None or user.is_superuser or role == Role.ADMINISTRATOR:
@@ -248,7 +247,8 @@ def offering_import_rights(user: User | None) -> ImportRights | None:
     ):
         return ImportRights(
             department_id=user.department_id,
-            may_publish=role == Role.DEPARTMENT_APPROVER,
+            may_publish=role == Role.DEPARTMENT_APPROVER
+            and not settings.CATALOG_ORGANIZATION_APPROVAL,
         )
     return None
 
@@ -294,90 +294,18 @@ class OfferingImportReport(ImportReport):
 # ---------------------------------------------------------------- reading files
 
 
-@dataclass
-class _Sheet:
-    name: str
-    headers: dict[str, str]  # field -> header as written in the file
-    positions: dict[str, int]  # field -> column index
-    rows: Iterator[tuple[int, list[str]]]
-    total: int | None
-
-
-def _sheet(
-    name: str,
-    rows: Iterator[Any],
-    total: int | None,
-    report: ImportReport,
-    *,
-    required: bool,
-) -> _Sheet | None:
-    """The sheet behind ``rows`` if its header row is one of offerings. A sheet
-    of something else is an error only where it must be one (a CSV file)."""
-    header = [cell_text(cell) for cell in next(rows, None) or []]
-    normalised = [cell.lower() for cell in header]
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    for field_name, aliases in COLUMNS.items():
-        lowered = {alias.lower() for alias in aliases}
-        for index, cell in enumerate(normalised):
-            if cell in lowered:
-                positions[field_name], headers[field_name] = index, header[index]
-                break
-    if KEY_COLUMN not in positions:
-        if required:
-            report.add_error(
-                name, 1, "", "", ERROR_HEADER % {"key": COLUMNS[KEY_COLUMN][0]}
-            )
-        return None
-    missing = [COLUMNS[f][0] for f in REQUIRED_COLUMNS if f not in positions]
-    for column in missing:
-        report.add_error(name, 1, column, "", str(ERROR_MISSING_COLUMN))
-    if missing:
-        return None
-    numbered = (
-        (number, [cell_text(cell) for cell in cells])
-        for number, cells in enumerate(rows, start=2)
-    )
-    return _Sheet(name, headers, positions, numbered, total)
-
-
-def _read_sheets(path: Path, report: ImportReport) -> Iterator[_Sheet]:
-    """The sheets of offerings in a CSV file or an XLSX workbook."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        encoding, lines = csv_encoding_and_lines(path)
-        with path.open(encoding=encoding, newline="") as handle:
-            sheet = _sheet(
-                "", iter(csv.reader(handle)), max(lines - 1, 0), report, required=True
-            )
-            if sheet:
-                yield sheet
-    elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a broken file
-            raise ImportFileError(
-                _("The file is not a readable XLSX workbook.")
-            ) from error
-        try:
-            found = False
-            for worksheet in workbook.worksheets:
-                total = (worksheet.max_row - 1) if worksheet.max_row else None
-                rows = (list(r) for r in worksheet.iter_rows(values_only=True))
-                sheet = _sheet(worksheet.title, rows, total, report, required=False)
-                if sheet:
-                    found = True
-                    yield sheet
-            if not found and report.ok:
-                report.add_error(
-                    "", 1, "", "", ERROR_HEADER % {"key": COLUMNS[KEY_COLUMN][0]}
-                )
-        finally:
-            workbook.close()
-    else:
-        raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
+OFFERINGS_SHEET = SheetKind(
+    OFFERINGS,
+    gettext_lazy("Offerings"),
+    COLUMNS,
+    REQUIRED_COLUMNS,
+    key="title",
+)
+OFFERINGS_FILE = FileFormat(
+    kinds=(OFFERINGS_SHEET,),
+    unrecognised_header=lambda key: ERROR_HEADER % {"key": key},
+    other_sheets_allowed=True,
+)
 
 
 # ---------------------------------------------------------------- checking cells
@@ -401,8 +329,11 @@ class _Department(NamedTuple):
     streets: dict[str, Region]  # by street code and by name
 
 
-class OfferingImport:
+class OfferingImport(BatchImport):
     """Checks one row at a time and writes it as an offering page."""
+
+    # Each row is written as soon as it is checked, and counts as progress.
+    batch_size = 1
 
     def __init__(
         self,
@@ -412,14 +343,12 @@ class OfferingImport:
         rights: ImportRights,
         publish: bool,
     ) -> None:
-        self.report = report
+        super().__init__(report)
         self.actor = actor
         self.rights = rights
         self.publish = publish
-        self.sheet: _Sheet | None = None
-        self.row_errors = 0
         self.departments: dict[str, _Department | None] = {}
-        self.first_row_of: dict[tuple[int, str], int] = {}
+        self.first_row_of_offering: dict[tuple[int, str], int] = {}
         categories = list(Category.objects.select_related("parent"))
         self.categories = {
             (c.parent.name, c.name): c.pk for c in categories if c.parent_id
@@ -438,40 +367,17 @@ class OfferingImport:
             self.community_types[option.code.lower()] = option
         self.community_type_labels = "、".join(option.label for option in options)
 
-    # -- errors
-
-    def error(self, row: int, field_name: str, value: Any, message: Any) -> None:
-        header = self.sheet.headers.get(field_name, COLUMNS[field_name][0])
-        self.report.add_error(self.sheet.name, row, header, value, str(message))
-        self.row_errors += 1
-
     # -- rows
 
-    def add_sheet(self, sheet: _Sheet, progress: Callable[[int], None]) -> None:
-        self.sheet = sheet
-        for number, cells in sheet.rows:
-            if not any(cells):
-                continue
-            values = {
-                name: (cells[index] if index < len(cells) else "")
-                for name, index in sheet.positions.items()
-            }
-            self.report.rows += 1
-            self.add(number, values)
-            progress(1)
+    def add(self, row: dict[str, Any]) -> None:
+        errors_before = self.report.error_count
+        checked = self.check(row["_row"], row)
+        if self.report.error_count == errors_before:
+            self.queue(checked)
 
-    def add(self, number: int, values: dict[str, str]) -> None:
-        self.row_errors = 0
-        checked = self.check(number, values)
-        if self.row_errors:
-            return
-        self.write(number, checked)
-
-    def check(self, number: int, values: dict[str, str]) -> dict[str, Any]:
+    def check(self, number: int, values: dict[str, Any]) -> dict[str, Any]:
         """The row's values, typed; reports every bad cell of the row."""
-        for name in REQUIRED_COLUMNS:
-            if not values.get(name):
-                self.error(number, name, "", ERROR_REQUIRED)
+        self.require(values, *REQUIRED_COLUMNS)
         for name, limit in LIMITS.items():
             if len(values.get(name, "")) > limit:
                 self.error(
@@ -481,10 +387,11 @@ class OfferingImport:
         title = values.get("title", "")
         if department and title:
             key = (department.department.pk, title)
-            first = self.first_row_of.setdefault(key, number)
+            first = self.first_row_of_offering.setdefault(key, number)
             if first != number:
                 self.error(number, "title", title, ERROR_DUPLICATE % {"row": first})
         checked: dict[str, Any] = {
+            "_row": number,
             "department": department,
             "title": title,
             "summary": values.get("summary", ""),
@@ -776,7 +683,11 @@ class OfferingImport:
 
     # -- writing
 
-    def write(self, number: int, row: dict[str, Any]) -> None:
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        for row in batch:
+            self._write_offering(row["_row"], row)
+
+    def _write_offering(self, number: int, row: dict[str, Any]) -> None:
         department: _Department = row["department"]
         parent = department.page
         existing = (
@@ -899,10 +810,6 @@ def _when(moment: datetime) -> str:
 # ---------------------------------------------------------------- the entry point
 
 
-class _Rollback(Exception):
-    pass
-
-
 def import_offerings_file(
     path: Path,
     *,
@@ -928,15 +835,10 @@ def import_offerings_file(
         raise PermissionError(_("You may not import offerings."))
     report = OfferingImportReport(dry_run=dry_run, publish=publish)
     importer = OfferingImport(report, actor=actor, rights=rights, publish=publish)
-    try:
-        with transaction.atomic():
-            for sheet in _read_sheets(path, report):
-                on_total(sheet.total)
-                importer.add_sheet(sheet, progress)
-            if not report.ok or dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
+    with all_or_nothing(report):
+        for sheet in read_sheets(path, report, OFFERINGS_FILE):
+            on_total(sheet.total)
+            importer.add_sheet(sheet, progress)
     return report
 
 
@@ -994,13 +896,4 @@ EXAMPLE_ROWS: list[tuple[str, ...]] = [
 
 def example_workbook() -> bytes:
     """An XLSX of offerings with every column and the example rows."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(_("Offerings")))
-    sheet.append([aliases[0] for aliases in COLUMNS.values()])
-    for row in EXAMPLE_ROWS:
-        sheet.append(list(row))
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return example_xlsx([(OFFERINGS_SHEET, EXAMPLE_ROWS)])

@@ -2,28 +2,41 @@
 
 Pages form the tree catalog index → department page → offering page, so that
 Wagtail's per-subtree permissions, workflow, revisions and audit log give each
-department its own corner of the CMS. Taxonomy (categories, community types)
-is plain data that administrators extend.
+department its own corner of the CMS. Collections (专题) have a corner of their
+own beside the departments' (catalog index → collection index → collection),
+where the organization department writes them. Taxonomy (categories,
+community types) is plain data that administrators extend.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import unescape
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, router, transaction
 from django.db.models import Q
+from django.http import QueryDict
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 
 from catalog.blocks import OfferingBodyBlock
+from catalog.fields import ChoiceListField
+from catalog.forms import ERROR_BOOKED_SESSION_REMOVED, OfferingPageForm
+from portal.models import CommunityType, DepartmentKind
 
 
 class Category(models.Model):
@@ -132,13 +145,14 @@ class SignedInPage(Page):
 
 
 class CatalogIndexPage(SignedInPage):
-    """The catalog's root: every department page lives under it."""
+    """The catalog's root: every department page lives under it, and the
+    collections' own page (CollectionIndexPage) with the collections."""
 
     introduction = models.TextField(_("introduction"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
     parent_page_types = ["portal.HomePage"]
-    subpage_types = ["catalog.DepartmentPage"]
+    subpage_types = ["catalog.DepartmentPage", "catalog.CollectionIndexPage"]
     max_count = 1
 
     class Meta:
@@ -152,7 +166,7 @@ class CatalogIndexPage(SignedInPage):
 
         context = super().get_context(request, *args, **kwargs)
         context["browse"] = catalog_browse(
-            params=request.GET, page_number=request.GET.get("page")
+            params=request.GET, page_number=request.GET.get("page"), user=request.user
         )
         return context
 
@@ -169,6 +183,263 @@ class CatalogIndexPage(SignedInPage):
 
 def _wants_partial(request) -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+@dataclass(frozen=True)
+class CollectionCriterion:
+    """One facet a collection fixes: the browsing parameter it sets, the facet's
+    heading and the chosen values as (parameter value, label) pairs."""
+
+    name: str
+    label: str
+    values: tuple[tuple[str, str], ...]
+
+    @property
+    def value_labels(self) -> str:
+        return "、".join(str(label) for _value, label in self.values)
+
+
+# The headings of catalog browsing's facets, by browsing parameter.
+FACET_LABELS = {
+    "kind": _("Kind"),
+    "category": _("Category"),
+    "family": _("Department family"),
+    "department": _("Department"),
+    "community": _("For community type"),
+    "delivery": _("Delivery mode"),
+    "area": _("Service area"),
+    "availability": _("Availability"),
+    "price": _("Cost"),
+}
+# A collection's criteria are shown under the same headings.
+COLLECTION_CRITERION_LABELS = {**FACET_LABELS, "q": _("Keywords")}
+
+
+# Categories as browsing groups them: under their top category.
+CATEGORY_ORDER = ("parent__sort_order", "parent__name", "sort_order", "name")
+
+
+class CatalogCollectionPageForm(WagtailAdminPageForm):
+    """Choices listed the way catalog browsing lists them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        categories = self.fields["categories"]
+        categories.queryset = categories.queryset.select_related("parent").order_by(
+            *CATEGORY_ORDER
+        )
+        departments = self.fields["departments"]
+        departments.queryset = departments.queryset.order_by(
+            "family__sort_order", "family__name", "name"
+        )
+
+
+class CatalogCollectionPage(SignedInPage):
+    """A collection (专题) such as "2026 防汛防台专题": an introduction and a saved
+    set of catalog filters. It lists whatever open offerings match them when it
+    is visited, so it stays current as departments publish, pause and close
+    offerings. Written by the organization department and administrators."""
+
+    introduction = RichTextField(
+        _("introduction"),
+        blank=True,
+        features=["bold", "italic", "link", "ol", "ul"],
+    )
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("cover image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kinds = ChoiceListField(_("kinds"), item_choices=OfferingKind.choices)
+    categories = ParentalManyToManyField(
+        Category,
+        verbose_name=_("categories"),
+        blank=True,
+        related_name="+",
+        # Offerings are filed under subcategories only.
+        limit_choices_to={"parent__isnull": False},
+    )
+    families = ParentalManyToManyField(
+        "portal.DepartmentFamily",
+        verbose_name=_("department families"),
+        blank=True,
+        related_name="+",
+    )
+    departments = ParentalManyToManyField(
+        "portal.Department",
+        verbose_name=_("departments"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": DepartmentKind.FUNCTIONAL},
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+    )
+    community_types = ParentalManyToManyField(
+        CommunityTypeOption,
+        verbose_name=_("for community types"),
+        blank=True,
+        related_name="+",
+        help_text=_("Offerings for every type of community always match."),
+    )
+    delivery_modes = ChoiceListField(
+        _("delivery modes"), item_choices=DeliveryMode.choices
+    )
+    seats_open_soon = models.BooleanField(
+        _("only with seats open soon"),
+        default=False,
+        help_text=_(
+            "Offerings on request, or with a seat left in a session of the next 30 days."
+        ),
+    )
+    free_only = models.BooleanField(_("only free of charge"), default=False)
+    query = models.CharField(
+        _("keywords"),
+        max_length=100,
+        blank=True,
+        help_text=_("Only offerings whose title or summary contain this text."),
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("introduction"),
+        FieldPanel("cover_image"),
+        MultiFieldPanel(
+            [
+                FieldPanel("kinds"),
+                FieldPanel("categories", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("families", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("departments"),
+                FieldPanel("community_types", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("delivery_modes"),
+                FieldRowPanel([FieldPanel("seats_open_soon"), FieldPanel("free_only")]),
+                FieldPanel("query"),
+            ],
+            heading=_("Filter criteria"),
+            help_text=_(
+                "The collection lists the open offerings that match every "
+                "criterion filled in; several values in one criterion are "
+                "alternatives. Leave a criterion empty not to filter on it."
+            ),
+        ),
+    ]
+    base_form_class = CatalogCollectionPageForm
+    parent_page_types = ["catalog.CollectionIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        # Not Wagtail's "collection" (a folder of images), whose translation
+        # the admin would otherwise pick up.
+        verbose_name = _("topic collection")
+        verbose_name_plural = _("topic collections")
+
+    @property
+    def introduction_text(self) -> str:
+        """The introduction as plain text, for the cards that lead here."""
+        return unescape(strip_tags(self.introduction)).strip()
+
+    def criteria(self) -> list[CollectionCriterion]:
+        """The facets this collection fixes, in the order browsing shows them.
+
+        Chosen rows are read through the page's own relations, so a preview of
+        unsaved choices shows those choices. Four queries, one per relation.
+        """
+        from catalog.filters import FREE, SEATS_OPEN
+
+        chosen: dict[str, list[tuple[str, str]]] = {
+            "kind": [
+                (value, OfferingKind(value).label)
+                for value in self.kinds
+                if value in OfferingKind.values
+            ],
+            "category": [
+                (str(c.pk), c.name)
+                for c in self.categories.select_related("parent").order_by(
+                    *CATEGORY_ORDER
+                )
+            ],
+            "family": [(str(f.pk), f.name) for f in self.families.all()],
+            "department": [(str(d.pk), d.name) for d in self.departments.all()],
+            "community": [(o.code, o.label) for o in self.community_types.all()],
+            "delivery": [
+                (value, DeliveryMode(value).label)
+                for value in self.delivery_modes
+                if value in DeliveryMode.values
+            ],
+            "availability": [(SEATS_OPEN, _("Seats open in the next 30 days"))]
+            if self.seats_open_soon
+            else [],
+            "price": [(FREE, _("Free"))] if self.free_only else [],
+            "q": [(text, text)] if (text := self.query.strip()) else [],
+        }
+        return [
+            CollectionCriterion(name, COLLECTION_CRITERION_LABELS[name], tuple(values))
+            for name, values in chosen.items()
+            if values
+        ]
+
+    def criteria_params(self, visitor_params: QueryDict | None = None) -> QueryDict:
+        """The GET parameters of catalog browsing that show this collection,
+        optionally combined with a visitor's own (see collection_params)."""
+        return collection_params(self.criteria(), visitor_params or QueryDict())
+
+    def get_context(self, request, *args, **kwargs):
+        from catalog.selectors import catalog_browse
+
+        context = super().get_context(request, *args, **kwargs)
+        criteria = self.criteria()
+        context["criteria"] = criteria
+        context["browse"] = catalog_browse(
+            params=collection_params(criteria, request.GET),
+            page_number=request.GET.get("page"),
+            user=request.user,
+        )
+        return context
+
+
+def collection_params(
+    criteria: list[CollectionCriterion], visitor_params: QueryDict
+) -> QueryDict:
+    """Browsing parameters for a collection seen with a visitor's parameters.
+
+    A visitor can narrow and sort a collection but never widen it: in a facet
+    the collection fixes (its text included), only the visitor's values among
+    the collection's own are kept, and when none is, the collection's values
+    apply. Other facets, the sort order and the page pass through: facets only
+    ever narrow each other.
+    """
+    params = visitor_params.copy()
+    for criterion in criteria:
+        fixed = [value for value, _label in criterion.values]
+        narrowed = [value for value in params.getlist(criterion.name) if value in fixed]
+        params.setlist(criterion.name, narrowed or fixed)
+    return params
+
+
+class CollectionIndexPage(SignedInPage):
+    """The collections' (专题) own page, /catalog/topics/, and their home in the
+    tree. The organization department and administrators hold their page
+    rights here, so they write collections without reaching the departments'
+    pages beside it. Made with the catalog index (catalog.services)."""
+
+    introduction = models.TextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+    parent_page_types = ["catalog.CatalogIndexPage"]
+    subpage_types = ["catalog.CatalogCollectionPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("topic collections index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # In the tree's order, which editors set in the CMS.
+        context["collections"] = (
+            CatalogCollectionPage.objects.live().child_of(self).order_by("path")
+        )
+        return context
 
 
 class DepartmentPage(SignedInPage):
@@ -214,6 +485,8 @@ class DepartmentPage(SignedInPage):
     ]
     parent_page_types = ["catalog.CatalogIndexPage"]
     subpage_types = ["catalog.OfferingPage"]
+    # Made by the department sync only, with the department's groups and workflow.
+    is_creatable = False
 
     class Meta:
         verbose_name = _("department page")
@@ -374,6 +647,7 @@ class OfferingPage(SignedInPage):
     ]
     parent_page_types = ["catalog.DepartmentPage"]
     subpage_types: list[str] = []
+    base_form_class = OfferingPageForm
 
     class Meta:
         verbose_name = _("offering")
@@ -396,6 +670,36 @@ class OfferingPage(SignedInPage):
         context = super().get_context(request, *args, **kwargs)
         context["upcoming_sessions"] = offering_upcoming_sessions(self)
         return context
+
+    def with_content_json(self, content: dict) -> OfferingPage:
+        """The page as a revision saved it, with its sessions' seats taken as
+        they are now.
+
+        Seats taken are not the revision's to restore (OfferingSession.save
+        never writes them): each session shows today's count, and a session
+        with seats taken that the revision lacks (it was added, or removed in
+        a draft, before communities booked it) stays, so that neither the
+        editor nor publishing an old revision or a stale draft drops bookings.
+        """
+        page = super().with_content_json(content)
+        if self.pk is None:
+            return page
+        stored = {
+            session.pk: session
+            for session in OfferingSession.objects.filter(offering_id=self.pk)
+        }
+        sessions = list(page.sessions.all())
+        for session in sessions:
+            current = stored.get(session.pk)
+            session.seats_taken = current.seats_taken if current else 0
+        in_revision = {session.pk for session in sessions}
+        sessions += [
+            session
+            for pk, session in stored.items()
+            if session.seats_taken and pk not in in_revision
+        ]
+        page.sessions = sessions
+        return page
 
     @property
     def is_free(self) -> bool:
@@ -454,3 +758,125 @@ class OfferingSession(Orderable):
     @property
     def seats_left(self) -> int:
         return self.seats - self.seats_taken
+
+    def save(self, **kwargs) -> None:
+        """Save what the editor owns, never ``seats_taken``.
+
+        Seats are taken only by the ordering app's conditional UPDATE. Page
+        revisions hold a copy of every session (modelcluster serialises child
+        objects) and publishing one saves each session again through here, so
+        writing the copy's count would undo the bookings made since. An
+        existing row is therefore updated without that column: the UPDATE
+        neither reads nor writes it, so a seat taken at the same moment is
+        kept, and the check constraint still holds the seats to the count in
+        the row. A new row (a new session, a copied page, a session an old
+        revision brings back) starts with none taken. Passing ``update_fields``
+        writes exactly those.
+        """
+        if kwargs.get("update_fields") is None:
+            using = kwargs.get("using") or router.db_for_write(
+                type(self), instance=self
+            )
+            if (
+                self.pk is not None
+                and not kwargs.get("force_insert")
+                and type(self).objects.using(using).filter(pk=self.pk).exists()
+            ):
+                kwargs["update_fields"] = [
+                    field.name
+                    for field in self._meta.concrete_fields
+                    if not field.primary_key and field.name != "seats_taken"
+                ]
+            else:
+                self.seats_taken = 0
+        super().save(**kwargs)
+
+    def delete(
+        self, using: str | None = None, keep_parents: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Delete the session; BookedSessionError when seats are taken in it.
+
+        The row is locked before its count is read, so that a seat the
+        ordering app takes meanwhile waits for this transaction (and then
+        finds no session) instead of vanishing with it.
+        """
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            taken = (
+                type(self)
+                .objects.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("seats_taken", flat=True)
+                .first()
+            )
+            if taken:
+                start = timezone.localtime(self.starts_at)
+                raise BookedSessionError(
+                    ERROR_BOOKED_SESSION_REMOVED % {"start": f"{start:%Y-%m-%d %H:%M}"}
+                )
+            return super().delete(using=using, keep_parents=keep_parents)
+
+
+class BookedSessionError(IntegrityError):
+    """A page save was about to delete a session in which communities hold
+    seats; the save is rolled back. The editor refuses this up front
+    (OfferingPageForm); this catches a seat taken in the meantime."""
+
+
+def community_type_bits(codes: Iterable[str]) -> int:
+    """The community types ``codes`` as bits of one integer (0: every type), so
+    that browsing tests a target with one bitwise AND instead of a join."""
+    positions = {code: index for index, code in enumerate(CommunityType.values)}
+    bits = 0
+    for code in codes:
+        bits |= 1 << positions[code]
+    return bits
+
+
+class CatalogEntry(models.Model):
+    """What browsing reads of an offering communities can order now.
+
+    One narrow row per published open offering, with its department, family
+    and service area copied in, kept by ``catalog.services.catalog_entries_sync``
+    on publish, unpublish, move and delete and when departments change. Facet
+    counts and listing order read this table alone, never page rows, revisions
+    or link tables, so they cost one pass over integers however the tree grows.
+    """
+
+    offering = models.OneToOneField(
+        OfferingPage,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="catalog_entry",
+    )
+    department = models.ForeignKey(
+        "portal.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    family = models.ForeignKey(
+        "portal.DepartmentFamily",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=OfferingKind.choices)
+    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices)
+    availability = models.CharField(max_length=20, choices=Availability.choices)
+    is_free = models.BooleanField()
+    # Bits of CommunityType in declaration order (community_type_bits); 0: every type.
+    community_types = models.PositiveSmallIntegerField(default=0)
+    published_at = models.DateTimeField()
+    # The regions served: the department's own region for the whole area,
+    # otherwise the chosen streets.
+    areas = models.ManyToManyField("portal.Region", related_name="+")
+
+    class Meta:
+        verbose_name = _("catalog entry")
+        verbose_name_plural = _("catalog entries")
+        indexes = [
+            models.Index(fields=["-published_at", "-offering"], name="entry_newest_idx")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.offering_id)

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Page
 
 from catalog.filters import (
     FREE,
@@ -20,18 +34,32 @@ from catalog.filters import (
     SEATS_OPEN,
     UPCOMING,
     OfferingFilter,
-    department_path,
+    seats_open_soon,
+    serving_region,
 )
 from catalog.models import (
+    FACET_LABELS,
+    CatalogCollectionPage,
+    CatalogEntry,
+    CatalogIndexPage,
     Category,
+    CollectionIndexPage,
     DeliveryMode,
     DepartmentPage,
     OfferingKind,
     OfferingPage,
     OfferingSession,
     OfferingStatus,
+    community_type_bits,
 )
-from portal.models import CommunityType
+from portal.models import (
+    ANCESTOR_FIELDS,
+    CommunityType,
+    Region,
+    RegionLevel,
+    User,
+)
+from portal.selectors import user_anchor_region
 
 
 def offerings_open() -> QuerySet[OfferingPage]:
@@ -59,19 +87,132 @@ def offering_upcoming_sessions(offering: OfferingPage) -> QuerySet[OfferingSessi
 BROWSE_PAGE_SIZE = 20
 # With hundreds of departments, list the busiest; a family choice narrows them.
 DEPARTMENTS_LISTED = 15
+LOOKUPS_CACHE_KEY = "catalog:lookups"
+# A safety net only: every change to what the lookups hold forgets them at once.
+LOOKUPS_CACHE_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    department_id: int
+    title: str
+    family_id: int | None
+    family_name: str
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    category_id: int
+    name: str
+    parent_name: str
+
+
+@dataclass(frozen=True)
+class CollectionCard:
+    title: str
+    url: str
+    teaser: str
+
+
+@dataclass(frozen=True)
+class CatalogLookups:
+    """The small, rarely changing tables browsing labels its counts with, read
+    once and kept in the cache until something in them changes
+    (``catalog_lookups_forget``)."""
+
+    index_url: str | None
+    # Ordered by family, then title: the order the department facet lists them.
+    departments: dict[int, DepartmentRow]
+    # Subcategories ordered under their top categories.
+    categories: list[CategoryRow]
+    # The live collections (专题) the catalog leads to, and their own page.
+    collections: list[CollectionCard]
+    collection_index_url: str | None
+
+
+def catalog_lookups() -> CatalogLookups:
+    lookups = cache.get(LOOKUPS_CACHE_KEY)
+    if lookups is None:
+        lookups = _catalog_lookups_read()
+        cache.set(LOOKUPS_CACHE_KEY, lookups, LOOKUPS_CACHE_SECONDS)
+    return lookups
+
+
+def catalog_lookups_forget() -> None:
+    """Drop the cached lookups once the current transaction commits, so that no
+    request in between caches the old rows again."""
+    transaction.on_commit(lambda: cache.delete(LOOKUPS_CACHE_KEY))
+
+
+def _catalog_lookups_read() -> CatalogLookups:
+    index = CatalogIndexPage.objects.live().first()
+    departments = DepartmentPage.objects.order_by(
+        "department__family__sort_order", "department__family__name", "title"
+    ).values_list(
+        "department_id", "title", "department__family_id", "department__family__name"
+    )
+    categories = (
+        Category.objects.filter(parent__isnull=False)
+        .order_by("parent__sort_order", "parent__name", "sort_order", "name")
+        .values_list("pk", "name", "parent__name")
+    )
+    collection_index = CollectionIndexPage.objects.live().first()
+    collections = CatalogCollectionPage.objects.live().order_by("path")
+    return CatalogLookups(
+        index_url=index.url if index else None,
+        collections=[
+            CollectionCard(page.title, page.url, page.introduction_text)
+            for page in collections
+        ],
+        collection_index_url=collection_index.url if collection_index else None,
+        departments={
+            department_id: DepartmentRow(department_id, title, family_id, family or "")
+            for department_id, title, family_id, family in departments
+        },
+        categories=[CategoryRow(*row) for row in categories],
+    )
+
+
+def catalog_entries_visible_to(user: User | None) -> QuerySet[CatalogEntry]:
+    """The entries ``user`` may browse: a community or street office sees what
+    its own area can order; departments, the organization department,
+    administrators and (with CATALOG_PUBLIC) visitors see every entry."""
+    entries = CatalogEntry.objects.all()
+    if user is not None and user.is_authenticated and user.region_id:
+        return entries.filter(serving_region(user.region))
+    return entries
+
+
+def service_area_choices(user: User | None) -> list[Region]:
+    """The regions of the service-area facet: the districts or streets one
+    level below the user's own area. Communities and street offices, who see
+    only what serves them, and street-level departments get none."""
+    if user is not None and user.is_authenticated and user.region_id:
+        return []
+    anchor = user_anchor_region(user) if user and user.is_authenticated else None
+    if anchor is None:
+        roots = list(Region.objects.filter(parent__isnull=True).order_by("code"))
+        if len(roots) != 1:
+            return roots
+        anchor = roots[0]
+    if anchor.level >= RegionLevel.STREET:
+        return []
+    return list(Region.objects.filter(parent=anchor).order_by("code"))
 
 
 def offerings_matching_text(
-    queryset: QuerySet[OfferingPage], q: str
-) -> QuerySet[OfferingPage]:
-    """The offerings of ``queryset`` whose title or summary contain ``q``.
+    entries: QuerySet[CatalogEntry], q: str
+) -> QuerySet[CatalogEntry]:
+    """The entries of ``entries`` whose offering's title or summary contain ``q``.
 
     The one place where the catalog's text box meets the data: the search
     issue replaces this plain substring match with the search engine.
     """
     if not q:
-        return queryset
-    return queryset.filter(Q(title__icontains=q) | Q(summary__icontains=q))
+        return entries
+    return entries.filter(
+        Q(offering__title__icontains=q) | Q(offering__summary__icontains=q)
+    )
 
 
 @dataclass(frozen=True)
@@ -128,53 +269,66 @@ class CatalogBrowse:
     filterset: OfferingFilter
     facets: OfferingFacets
     page: DjangoPage
+    lookups: CatalogLookups
 
     @property
     def has_choices(self) -> bool:
         return bool(self.filterset.conditions() or self.filterset.text)
 
 
-def offering_filter(*, params: Mapping[str, Any]) -> OfferingFilter:
-    """The browsing choices in ``params`` (a GET QueryDict) bound to the open
-    offerings, validated; bad values are dropped, never an error."""
-    return OfferingFilter(params, queryset=offerings_open())
+@dataclass(frozen=True)
+class _Browsing:
+    filterset: OfferingFilter
+    areas: list[Region]
+
+    @property
+    def entries(self) -> QuerySet[CatalogEntry]:
+        return offerings_matching_text(self.filterset.queryset, self.filterset.text)
 
 
-def offering_facets(*, params: Mapping[str, Any]) -> OfferingFacets:
-    """Disjunctive facet counts for the choices in ``params``.
-
-    Queries: one conditional aggregate for the small fixed facets (kind,
-    community type, delivery mode, availability, price) and the total; one
-    GROUP BY for categories; one GROUP BY department for departments and
-    families together (two when either is chosen); and the category and
-    department names. Never per offering, never ``.specific``.
-    """
-    filterset = offering_filter(params=params)
-    return _offering_facets(filterset, _department_rows())
+def _browsing(params: Mapping[str, Any], user: User | None) -> _Browsing:
+    areas = service_area_choices(user)
+    filterset = OfferingFilter(
+        params,
+        queryset=catalog_entries_visible_to(user),
+        areas=[region.pk for region in areas],
+    )
+    return _Browsing(filterset, areas)
 
 
-def catalog_browse(*, params: Mapping[str, Any], page_number: Any = 1) -> CatalogBrowse:
+def offering_facets(
+    *, params: Mapping[str, Any], user: User | None = None
+) -> OfferingFacets:
+    """Disjunctive facet counts for the choices in ``params``: one query, a
+    UNION ALL of one GROUP BY per facet over the narrow entry table, each with
+    every other facet's condition applied. Never per offering."""
+    return _offering_facets(_browsing(params, user), catalog_lookups())
+
+
+def catalog_browse(
+    *, params: Mapping[str, Any], page_number: Any = 1, user: User | None = None
+) -> CatalogBrowse:
     """Everything the catalog page shows: the choices, the facet counts and one
-    page of matching offerings, sorted as asked. The page's rows come with
-    category, department title (``department_title``) and next session start
-    (``next_session_at``) at a constant number of queries."""
-    filterset = offering_filter(params=params)
-    departments = _department_rows()
-    facets = _offering_facets(filterset, departments)
-    paginator = Paginator(_offerings_browsed(filterset), BROWSE_PAGE_SIZE)
-    # The aggregate already counted the matches; spare the paginator its COUNT.
+    page of matching offerings, sorted as asked, in two queries (the counts;
+    the page's offerings with category, entry and next session start as
+    ``next_session_at``). Each offering also gets ``department_title``."""
+    browsing = _browsing(params, user)
+    lookups = catalog_lookups()
+    facets = _offering_facets(browsing, lookups)
+    filterset = browsing.filterset
+    matching = browsing.entries.filter(_all(filterset.conditions()))
+    paginator = Paginator(matching.order_by("-published_at"), BROWSE_PAGE_SIZE)
+    # The facet query already counted the matches; spare the paginator its COUNT.
     paginator.count = facets.total
     page = paginator.get_page(page_number)
-    page.object_list = list(page.object_list)
-    _next_sessions_attach(page.object_list)
+    first = (page.number - 1) * BROWSE_PAGE_SIZE
+    page.object_list = _offerings_page(
+        matching, filterset.sort, first, first + BROWSE_PAGE_SIZE
+    )
     for offering in page.object_list:
-        row = departments.get(offering.path[: -Page.steplen])
-        offering.department_title = row["title"] if row else ""
-    return CatalogBrowse(filterset=filterset, facets=facets, page=page)
-
-
-def _browse_base(filterset: OfferingFilter) -> QuerySet[OfferingPage]:
-    return offerings_matching_text(filterset.queryset, filterset.text)
+        row = lookups.departments.get(offering.catalog_entry.department_id)
+        offering.department_title = row.title if row else ""
+    return CatalogBrowse(filterset=filterset, facets=facets, page=page, lookups=lookups)
 
 
 def _all(conditions: Mapping[str, Q], *, but: str | None = None) -> Q:
@@ -185,213 +339,266 @@ def _all(conditions: Mapping[str, Q], *, but: str | None = None) -> Q:
     return combined
 
 
-def _count(condition: Q) -> Count:
-    return Count("pk", filter=condition) if condition else Count("pk")
+def _next_session_start(offering: str) -> Subquery:
+    upcoming = OfferingSession.objects.filter(
+        offering=OuterRef(offering), starts_at__gte=timezone.now()
+    ).order_by("starts_at")
+    return Subquery(upcoming.values("starts_at")[:1])
 
 
-def _offerings_browsed(filterset: OfferingFilter) -> QuerySet[OfferingPage]:
+def _offerings_page(
+    entries: QuerySet[CatalogEntry], sort: str, start: int, stop: int
+) -> list[OfferingPage]:
+    """The offerings of ``entries[start:stop]`` in ``sort`` order: the entry
+    table picks the slice, the page rows are read for that slice only."""
+    newest = (
+        F("published_at").desc(nulls_last=True),
+        F("pk").desc(),
+    )
+    if sort == UPCOMING:
+        entries = entries.annotate(next_session_at=_next_session_start("pk"))
+        order = (F("next_session_at").asc(nulls_last=True), *newest)
+    else:
+        order = newest
+    chosen = entries.order_by(*order).values("pk")[start:stop]
     offerings = (
-        _browse_base(filterset)
-        .filter(_all(filterset.conditions()))
-        .select_related("category__parent")
-    )
-    if filterset.sort == UPCOMING:
-        # Only this order needs every offering's next session; otherwise the
-        # page's own rows get theirs afterwards (_next_sessions_attach).
-        upcoming = OfferingSession.objects.filter(
-            offering=OuterRef("pk"), starts_at__gte=timezone.now()
-        ).order_by("starts_at")
-        return offerings.annotate(
-            next_session_at=Subquery(upcoming.values("starts_at")[:1])
-        ).order_by(
-            F("next_session_at").asc(nulls_last=True),
-            F("first_published_at").desc(nulls_last=True),
-            "-pk",
+        OfferingPage.objects.filter(pk__in=chosen)
+        .select_related("category__parent", "catalog_entry")
+        .annotate(
+            next_session_at=_next_session_start("pk"),
+            published_at=F("catalog_entry__published_at"),
         )
-    return offerings.order_by(F("first_published_at").desc(nulls_last=True), "-pk")
-
-
-def _next_sessions_attach(offerings: list[OfferingPage]) -> None:
-    missing = [o for o in offerings if not hasattr(o, "next_session_at")]
-    if not missing:
-        return
-    starts = dict(
-        OfferingSession.objects.filter(
-            offering__in=missing, starts_at__gte=timezone.now()
-        )
-        .values("offering")
-        .annotate(first=Min("starts_at"))
-        .values_list("offering", "first")
     )
-    for offering in missing:
-        offering.next_session_at = starts.get(offering.pk)
+    return list(offerings.order_by(*order))
 
 
-def _department_rows() -> dict[str, dict[str, Any]]:
-    """Every department page by tree path, with its department and family."""
-    rows = DepartmentPage.objects.order_by(
-        "department__family__sort_order", "department__family__name", "title"
-    ).values(
-        "path",
-        "title",
-        "department_id",
-        "department__family_id",
-        "department__family__name",
+def _grouped(
+    entries: QuerySet, facet: str, value: Any, *, count: str = "pk"
+) -> QuerySet:
+    """One part of the facet query: (facet, value, count) rows, value as text so
+    that every part has the same column types."""
+    return (
+        entries.order_by()
+        .annotate(facet=Value(facet), value=Cast(value, CharField()))
+        .values("facet", "value")
+        .annotate(n=Count(count, distinct=count != "pk"))
+        .values_list("facet", "value", "n")
     )
-    return {row["path"]: row for row in rows}
 
 
-# The facets whose values are a short fixed list, counted in one aggregate.
-def _fixed_facet_values() -> dict[str, list[tuple[str, str]]]:
-    return {
-        "kind": list(OfferingKind.choices),
-        "community": list(CommunityType.choices),
-        "delivery": list(DeliveryMode.choices),
-        "availability": [(SEATS_OPEN, _("Seats open in the next 30 days"))],
-        "price": [(FREE, _("Free")), (PAID, _("Paid"))],
-    }
-
-
-FACET_LABELS = {
-    "kind": _("Kind"),
-    "category": _("Category"),
-    "family": _("Department family"),
-    "department": _("Department"),
-    "community": _("For community type"),
-    "delivery": _("Delivery mode"),
-    "availability": _("Availability"),
-    "price": _("Cost"),
+_PRICE = Case(When(is_free=True, then=Value(FREE)), default=Value(PAID))
+# The facets counted by grouping on one column of the entry.
+_GROUPED_FACETS = {
+    "kind": "kind",
+    "category": "category_id",
+    "family": "family_id",
+    "department": "department_id",
+    "community": "community_types",
+    "delivery": "delivery_mode",
+    "price": _PRICE,
 }
 
 
-def _offering_facets(
-    filterset: OfferingFilter, departments: dict[str, dict[str, Any]]
-) -> OfferingFacets:
-    base = _browse_base(filterset)
-    conditions = filterset.conditions()
-    selected = filterset.selected()
-    fixed = _fixed_facet_values()
-
-    aggregates = {"total": _count(_all(conditions))}
-    for name, choices in fixed.items():
-        condition = filterset.filters[name].condition
-        others = _all(conditions, but=name)
-        for index, (value, _label) in enumerate(choices):
-            aggregates[f"{name}_{index}"] = _count(condition([value]) & others)
-    counted = base.aggregate(**aggregates)
-
-    facets: dict[str, Facet] = {}
-    for name, choices in fixed.items():
-        values = [
-            FacetValue(value, label, counted[f"{name}_{i}"], value in selected[name])
-            for i, (value, label) in enumerate(choices)
-        ]
-        facets[name] = Facet(name, FACET_LABELS[name], [FacetGroup("", 0, values)])
-
-    facets["category"] = _category_facet(
-        base.filter(_all(conditions, but="category")), selected["category"]
+def _facet_counts(browsing: _Browsing) -> dict[str, dict[str, int]]:
+    """``{facet: {value as text: count}}`` in one query; ``total`` under
+    ``counts["total"][""]``. Service-area counts come in two parts,
+    ``area`` (areas at or below the facet's level, by the facet's region) and
+    ``area_above`` (larger areas, by region), that ``_area_facet`` adds up."""
+    entries = browsing.entries
+    conditions = browsing.filterset.conditions()
+    parts = [_grouped(entries.filter(_all(conditions)), "total", Value(""))]
+    for name, column in _GROUPED_FACETS.items():
+        parts.append(_grouped(entries.filter(_all(conditions, but=name)), name, column))
+    parts.append(
+        _grouped(
+            entries.filter(_all(conditions, but="availability") & seats_open_soon()),
+            "availability",
+            Value(SEATS_OPEN),
+        )
     )
-    facets.update(_department_facets(base, conditions, selected, departments))
-    order = ("kind", "category", "family", "department", "community", "delivery")
-    order += ("availability", "price")
-    return OfferingFacets(
-        total=counted["total"], facets=[facets[name] for name in order]
-    )
+    if browsing.areas:
+        level = browsing.areas[0].level
+        links = CatalogEntry.areas.through.objects.filter(
+            catalogentry_id__in=entries.filter(_all(conditions, but="area")).values(
+                "pk"
+            )
+        )
+        within = Case(
+            When(region__level=level, then=F("region_id")),
+            default=F(f"region__{ANCESTOR_FIELDS[level]}_id"),
+        )
+        parts.append(
+            _grouped(
+                links.filter(region__level__gte=level),
+                "area",
+                within,
+                count="catalogentry_id",
+            )
+        )
+        parts.append(
+            _grouped(
+                links.filter(region__level__lt=level),
+                "area_above",
+                "region_id",
+                count="catalogentry_id",
+            )
+        )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for facet, value, n in parts[0].union(*parts[1:], all=True):
+        counts[facet][value] = n
+    return counts
 
 
-def _category_facet(offerings: QuerySet[OfferingPage], selected: list[int]) -> Facet:
-    counts = dict(
-        offerings.order_by()
-        .values("category_id")
-        .annotate(n=Count("pk"))
-        .values_list("category_id", "n")
-    )
+def _flat_facet(
+    name: str, choices: list[tuple[Any, str]], counts: Mapping[Any, int], selected
+) -> Facet:
+    values = [
+        FacetValue(value, label, counts.get(value, 0), value in selected)
+        for value, label in choices
+    ]
+    return Facet(name, FACET_LABELS[name], [FacetGroup("", 0, values)])
+
+
+def _offering_facets(browsing: _Browsing, lookups: CatalogLookups) -> OfferingFacets:
+    counts = _facet_counts(browsing)
+    selected = browsing.filterset.selected()
+
+    def by_id(name: str) -> dict[int, int]:
+        return {int(value): n for value, n in counts[name].items() if value}
+
+    community_bits = by_id("community")
+    facets = [
+        _flat_facet("kind", OfferingKind.choices, counts["kind"], selected["kind"]),
+        _category_facet(by_id("category"), selected["category"], lookups),
+        *_department_facets(
+            by_id("family"), by_id("department"), selected, lookups.departments
+        ),
+        _flat_facet(
+            "community",
+            CommunityType.choices,
+            {
+                code: sum(
+                    n
+                    for bits, n in community_bits.items()
+                    if not bits or bits & community_type_bits([code])
+                )
+                for code in CommunityType.values
+            },
+            selected["community"],
+        ),
+        _flat_facet(
+            "delivery", DeliveryMode.choices, counts["delivery"], selected["delivery"]
+        ),
+    ]
+    if browsing.areas:
+        facets.append(_area_facet(browsing.areas, counts, selected["area"]))
+    facets += [
+        _flat_facet(
+            "availability",
+            [(SEATS_OPEN, _("Seats open in the next 30 days"))],
+            counts["availability"],
+            selected["availability"],
+        ),
+        _flat_facet(
+            "price",
+            [(FREE, _("Free")), (PAID, _("Paid"))],
+            counts["price"],
+            selected["price"],
+        ),
+    ]
+    return OfferingFacets(total=counts["total"].get("", 0), facets=facets)
+
+
+def _category_facet(
+    counts: Mapping[int, int], selected: list[int], lookups: CatalogLookups
+) -> Facet:
     groups = []
-    categories = Category.objects.filter(parent__isnull=False).select_related("parent")
-    categories = categories.order_by(
-        "parent__sort_order", "parent__name", "sort_order", "name"
-    )
-    for parent, children in groupby(categories, key=lambda c: c.parent):
+    for parent_name, children in groupby(
+        lookups.categories, key=lambda c: c.parent_name
+    ):
         values = [
-            FacetValue(c.pk, c.name, counts.get(c.pk, 0), c.pk in selected)
+            FacetValue(
+                c.category_id,
+                c.name,
+                counts.get(c.category_id, 0),
+                c.category_id in selected,
+            )
             for c in children
-            if counts.get(c.pk) or c.pk in selected
+            if counts.get(c.category_id) or c.category_id in selected
         ]
         if values:
-            groups.append(FacetGroup(parent.name, sum(v.count for v in values), values))
+            groups.append(FacetGroup(parent_name, sum(v.count for v in values), values))
     return Facet("category", FACET_LABELS["category"], groups)
 
 
-def _department_counts(offerings: QuerySet[OfferingPage]) -> dict[str, int]:
-    return dict(
-        offerings.order_by()
-        .annotate(department_path=department_path())
-        .values("department_path")
-        .annotate(n=Count("pk"))
-        .values_list("department_path", "n")
-    )
-
-
 def _department_facets(
-    base: QuerySet[OfferingPage],
-    conditions: Mapping[str, Q],
+    family_counts: Mapping[int, int],
+    department_counts: Mapping[int, int],
     selected: Mapping[str, list],
-    departments: dict[str, dict[str, Any]],
-) -> dict[str, Facet]:
-    by_department = _department_counts(base.filter(_all(conditions, but="department")))
-    if "department" in conditions or "family" in conditions:
-        by_family_base = _department_counts(base.filter(_all(conditions, but="family")))
-    else:
-        by_family_base = by_department
-
-    family_counts: dict[int, int] = {}
-    family_names: dict[int, str] = {}
-    for path, row in departments.items():
-        family_id = row["department__family_id"]
-        if family_id is None:
-            continue
-        family_names[family_id] = row["department__family__name"]
-        family_counts[family_id] = family_counts.get(family_id, 0) + (
-            by_family_base.get(path, 0)
-        )
+    departments: Mapping[int, DepartmentRow],
+) -> list[Facet]:
+    family_names = {
+        row.family_id: row.family_name
+        for row in departments.values()
+        if row.family_id is not None
+    }
     family_values = [
-        FacetValue(pk, name, family_counts[pk], pk in selected["family"])
+        FacetValue(pk, name, family_counts.get(pk, 0), pk in selected["family"])
         for pk, name in family_names.items()
-        if family_counts[pk] or pk in selected["family"]
+        if family_counts.get(pk) or pk in selected["family"]
     ]
 
     chosen = set(selected["department"])
     busiest = sorted(
-        (path for path in departments if by_department.get(path)),
-        key=lambda path: -by_department[path],
+        (pk for pk in departments if department_counts.get(pk)),
+        key=lambda pk: -department_counts[pk],
     )
-    listed = set(busiest[:DEPARTMENTS_LISTED]) | {
-        path for path, row in departments.items() if row["department_id"] in chosen
-    }
+    listed = set(busiest[:DEPARTMENTS_LISTED]) | (chosen & departments.keys())
     department_groups = []
     # Department rows come ordered by family, so groupby sees each family once.
     for family_name, members in groupby(
-        (item for item in departments.items() if item[0] in listed),
-        key=lambda item: item[1]["department__family__name"] or "",
+        (row for pk, row in departments.items() if pk in listed),
+        key=lambda row: row.family_name,
     ):
         values = [
             FacetValue(
-                row["department_id"],
-                row["title"],
-                by_department.get(path, 0),
-                row["department_id"] in chosen,
+                row.department_id,
+                row.title,
+                department_counts.get(row.department_id, 0),
+                row.department_id in chosen,
             )
-            for path, row in members
+            for row in members
         ]
         department_groups.append(
             FacetGroup(family_name, sum(v.count for v in values), values)
         )
-    hidden = len(set(busiest) - listed)
-    return {
-        "family": Facet(
-            "family", FACET_LABELS["family"], [FacetGroup("", 0, family_values)]
+    return [
+        Facet("family", FACET_LABELS["family"], [FacetGroup("", 0, family_values)]),
+        Facet(
+            "department",
+            FACET_LABELS["department"],
+            department_groups,
+            hidden=len(set(busiest) - listed),
         ),
-        "department": Facet(
-            "department", FACET_LABELS["department"], department_groups, hidden
-        ),
-    }
+    ]
+
+
+def _area_facet(
+    areas: list[Region], counts: Mapping[str, Mapping[str, int]], selected: list[int]
+) -> Facet:
+    """A region's count: entries whose area lies in it, plus entries whose area
+    contains it (a whole city serves each of its districts). An entry's areas
+    are either one region or streets, never both, so nothing counts twice."""
+    within = counts["area"]
+    above = counts["area_above"]
+    values = [
+        FacetValue(
+            region.pk,
+            region.name,
+            within.get(str(region.pk), 0)
+            + sum(above.get(str(pk), 0) for pk in region.ancestor_ids()),
+            region.pk in selected,
+        )
+        for region in areas
+    ]
+    return Facet("area", FACET_LABELS["area"], [FacetGroup("", 0, values)])

@@ -19,7 +19,8 @@ import codecs
 import csv
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +32,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -188,7 +190,7 @@ class ImportReport:
         return self.ok and not self.dry_run
 
     def add_error(
-        self, sheet: str, row: int, column: str, value: Any, message: str
+        self, sheet: str, row: int, column: str, value: Any, message: str | Promise
     ) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
@@ -216,10 +218,57 @@ class ImportFileError(Exception):
 # ---------------------------------------------------------------- reading files
 
 
+@dataclass(frozen=True)
+class SheetKind:
+    """One kind of sheet an import reads, told apart from others by its header row."""
+
+    name: str
+    label: str | Promise  # the sheet's name in the example workbook
+    # Header names accepted for each field, the usual (Chinese) one first: it
+    # heads the example workbook and names a column the file lacks.
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    key: str  # the field whose column marks a sheet of this kind
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """The kinds of sheet a file of one import may hold."""
+
+    # In the order their sheets are imported: a row may refer to what an
+    # earlier kind's sheet creates, whatever the order of a workbook's tabs.
+    kinds: tuple[SheetKind, ...]
+    # The error for a header row of no kind, given the key columns' usual names.
+    unrecognised_header: Callable[[str], str]
+    # True: a sheet whose header row is of no kind is passed over, and only a
+    # file without any sheet of a known kind is an error. False: each such
+    # sheet is an error.
+    other_sheets_allowed: bool
+
+
+UNITS_FILE = FileFormat(
+    kinds=tuple(
+        SheetKind(
+            kind,
+            KIND_LABELS[kind],
+            COLUMNS[kind],
+            REQUIRED_COLUMNS[kind],
+            key=REQUIRED_COLUMNS[kind][0],
+        )
+        for kind in KIND_ORDER
+    ),
+    unrecognised_header=lambda keys: (
+        _("Unrecognised header row: it needs one of the columns %(keys)s.")
+        % {"keys": keys}
+    ),
+    other_sheets_allowed=False,
+)
+
+
 @dataclass
 class Sheet:
     name: str
-    kind: str
+    kind: SheetKind
     headers: dict[str, str]  # field -> header text as written in the file
     positions: dict[str, int]  # field -> column index
     rows: Iterator[tuple[int, list[str]]]  # (row number as the user sees it, cells)
@@ -235,8 +284,16 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _key_columns(file_format: FileFormat) -> str:
+    return "、".join(kind.columns[kind.key][0] for kind in file_format.kinds)
+
+
 def _sheet_from_rows(
-    name: str, rows: Iterator[list[str]], total: int | None, report: ImportReport
+    name: str,
+    rows: Iterator[list[Any]],
+    total: int | None,
+    report: ImportReport,
+    file_format: FileFormat,
 ) -> Sheet | None:
     header = next(rows, None)
     if header is None:
@@ -246,38 +303,30 @@ def _sheet_from_rows(
     kind = next(
         (
             kind
-            for kind in KIND_ORDER
-            if any(
-                alias.lower() in normalised
-                for alias in COLUMNS[kind][REQUIRED_COLUMNS[kind][0]]
-            )
+            for kind in file_format.kinds
+            if any(alias.lower() in normalised for alias in kind.columns[kind.key])
         ),
         None,
     )
     if kind is None:
-        keys = "、".join(
-            COLUMNS[kind][REQUIRED_COLUMNS[kind][0]][0] for kind in KIND_ORDER
-        )
-        report.add_error(
-            name,
-            1,
-            "",
-            "",
-            _("Unrecognised header row: it needs one of the columns %(keys)s.")
-            % {"keys": keys},
-        )
+        if not file_format.other_sheets_allowed:
+            report.add_error(
+                name,
+                1,
+                "",
+                "",
+                file_format.unrecognised_header(_key_columns(file_format)),
+            )
         return None
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
-    for field_name, aliases in COLUMNS[kind].items():
+    for field_name, aliases in kind.columns.items():
         for index, cell in enumerate(normalised):
             if cell in (alias.lower() for alias in aliases):
                 positions[field_name] = index
                 headers[field_name] = header[index]
                 break
-    missing = [
-        COLUMNS[kind][f][0] for f in REQUIRED_COLUMNS[kind] if f not in positions
-    ]
+    missing = [kind.columns[f][0] for f in kind.required if f not in positions]
     for column in missing:
         report.add_error(name, 1, column, "", _("Required column is missing."))
     if missing:
@@ -305,21 +354,38 @@ def csv_encoding_and_lines(path: Path) -> tuple[str, int]:
     return ("utf-8-sig" if utf8 else "gb18030"), lines
 
 
-def read_sheets(path: Path, report: ImportReport) -> Iterator[Sheet]:
-    """The sheets of a CSV or XLSX file, ordered regions → departments → accounts
-    so that a row may refer to units created by an earlier sheet."""
+def read_sheets(
+    path: Path, report: ImportReport, file_format: FileFormat
+) -> Iterator[Sheet]:
+    """The sheets of a CSV or XLSX file, in the order of ``file_format.kinds``
+    so that a row may refer to what a sheet of an earlier kind creates.
+
+    A sheet with a bad header row is skipped, and reported as ``file_format``
+    says. Rows are read as the caller iterates a sheet's ``rows``, never all at
+    once. Raises ImportFileError when the file is neither a CSV file nor a
+    readable workbook.
+    """
+    found = False
+    for sheet in _file_sheets(path, report, file_format):
+        found = True
+        yield sheet
+    if file_format.other_sheets_allowed and not found and report.ok:
+        report.add_error(
+            "", 1, "", "", file_format.unrecognised_header(_key_columns(file_format))
+        )
+
+
+def _file_sheets(
+    path: Path, report: ImportReport, file_format: FileFormat
+) -> Iterator[Sheet]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         encoding, lines = csv_encoding_and_lines(path)
-        handle = path.open(encoding=encoding, newline="")
-        try:
-            sheet = _sheet_from_rows(
-                "", iter(csv.reader(handle)), max(lines - 1, 0), report
-            )
+        with path.open(encoding=encoding, newline="") as handle:
+            rows = iter(csv.reader(handle))
+            sheet = _sheet_from_rows("", rows, max(lines - 1, 0), report, file_format)
             if sheet:
                 yield sheet
-        finally:
-            handle.close()
     elif suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -330,27 +396,80 @@ def read_sheets(path: Path, report: ImportReport) -> Iterator[Sheet]:
                 _("The file is not a readable XLSX workbook.")
             ) from error
         try:
-            sheets = []
-            for worksheet in workbook.worksheets:
-                total = (worksheet.max_row - 1) if worksheet.max_row else None
-                rows = (list(r) for r in worksheet.iter_rows(values_only=True))
-                sheet = _sheet_from_rows(worksheet.title, rows, total, report)
-                if sheet:
-                    sheets.append(sheet)
-            yield from sorted(sheets, key=lambda s: KIND_ORDER.index(s.kind))
+            sheets: Iterable[Sheet] = (
+                sheet
+                for worksheet in workbook.worksheets
+                if (sheet := _sheet_from_worksheet(worksheet, report, file_format))
+            )
+            if len(file_format.kinds) > 1:
+                # Ordering reads every header row before any data row (the rows
+                # still stream). A single kind needs no order: each sheet is
+                # read whole in turn, its header errors after the rows before.
+                sheets = sorted(sheets, key=lambda s: file_format.kinds.index(s.kind))
+            yield from sheets
         finally:
             workbook.close()
     else:
         raise ImportFileError(_("Only .csv and .xlsx files can be imported."))
 
 
+def _sheet_from_worksheet(
+    worksheet: Any, report: ImportReport, file_format: FileFormat
+) -> Sheet | None:
+    total = (worksheet.max_row - 1) if worksheet.max_row else None
+    rows = (list(r) for r in worksheet.iter_rows(values_only=True))
+    return _sheet_from_rows(worksheet.title, rows, total, report, file_format)
+
+
+def example_xlsx(sheets: Iterable[tuple[SheetKind, Iterable[Sequence[str]]]]) -> bytes:
+    """An XLSX with a sheet for each kind, headed by the usual name of every
+    column, holding the rows given for that kind."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for kind, rows in sheets:
+        sheet = workbook.create_sheet(str(kind.label))
+        sheet.append([aliases[0] for aliases in kind.columns.values()])
+        for row in rows:
+            sheet.append(list(row))
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 # ---------------------------------------------------------------- checking and writing
 
 
-class _BatchImport:
-    """Collects checked rows of one kind and writes them BATCH_SIZE at a time."""
+class _Rollback(Exception):
+    pass
 
-    kind: str
+
+@contextmanager
+def all_or_nothing(report: ImportReport) -> Iterator[None]:
+    """Runs the block in one transaction, rolled back as the block ends unless
+    ``report.committed``: any row error, or a dry run, undoes every write.
+
+    Errors raised in the block roll back too and propagate.
+    """
+    try:
+        with transaction.atomic():
+            yield
+            if not report.committed:
+                raise _Rollback
+    except _Rollback:
+        pass
+
+
+class BatchImport:
+    """Checks the rows of sheets of one kind and writes them ``batch_size`` at
+    a time.
+
+    A row is a dict of field -> cell text, with its row number under "_row".
+    Subclasses check it in ``add``, reporting each bad cell with ``error`` and
+    handing a good row to ``queue``, and write the rows queued in ``write``.
+    """
+
+    batch_size = BATCH_SIZE
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
@@ -358,17 +477,25 @@ class _BatchImport:
         self.first_row_of: dict[str, int] = {}
         self.sheet: Sheet | None = None
 
-    def error(self, row: int, field_name: str, value: Any, message: str) -> None:
-        header = self.sheet.headers.get(field_name, COLUMNS[self.kind][field_name][0])
+    def error(
+        self, row: int, field_name: str, value: Any, message: str | Promise
+    ) -> None:
+        """Reports a bad cell under its column's header as the file writes it,
+        or the column's usual name where the file lacks the column."""
+        header = self.sheet.headers.get(
+            field_name, self.sheet.kind.columns[field_name][0]
+        )
         self.report.add_error(self.sheet.name, row, header, value, message)
 
     def add_sheet(self, sheet: Sheet, progress: Callable[[int], None]) -> None:
+        """Checks and writes every row of ``sheet``, telling ``progress`` the
+        rows done after each batch."""
         self.sheet = sheet
         done = 0
         for number, cells in sheet.rows:
             if not any(cells):
                 continue
-            values = {
+            values: dict[str, Any] = {
                 name: (cells[index] if index < len(cells) else "")
                 for name, index in sheet.positions.items()
             }
@@ -376,10 +503,11 @@ class _BatchImport:
             self.report.rows += 1
             self.add(values)
             done += 1
-            if done % BATCH_SIZE == 0:
-                progress(BATCH_SIZE)
+            if done % self.batch_size == 0:
+                progress(self.batch_size)
         self.flush()
-        progress(done % BATCH_SIZE)
+        if done % self.batch_size:
+            progress(done % self.batch_size)
 
     def check_unique(self, row: dict[str, Any], key: str) -> bool:
         value = row[key]
@@ -442,8 +570,7 @@ class _ParentRef(NamedTuple):
         )
 
 
-class RegionImport(_BatchImport):
-    kind = REGIONS
+class RegionImport(BatchImport):
     update_fields = [
         "name",
         "level",
@@ -711,9 +838,7 @@ class RegionImport(_BatchImport):
                         parent.ancestors.update(above)
 
 
-class DepartmentImport(_BatchImport):
-    kind = DEPARTMENTS
-
+class DepartmentImport(BatchImport):
     def __init__(self, report: ImportReport) -> None:
         super().__init__(report)
         self.families = {
@@ -833,8 +958,7 @@ class DepartmentImport(_BatchImport):
         self.report.department_ids.extend(department.pk for department in departments)
 
 
-class AccountImport(_BatchImport):
-    kind = ACCOUNTS
+class AccountImport(BatchImport):
     username_validator = UnicodeUsernameValidator()
 
     def add(self, row: dict[str, Any]) -> None:
@@ -979,17 +1103,7 @@ EXAMPLE_ROWS: dict[str, list[tuple[str, ...]]] = {
 
 def example_workbook() -> bytes:
     """An XLSX with one sheet per kind, every column and a few sample rows."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    for kind in KIND_ORDER:
-        sheet = workbook.create_sheet(str(KIND_LABELS[kind]))
-        sheet.append([aliases[0] for aliases in COLUMNS[kind].values()])
-        for row in EXAMPLE_ROWS[kind]:
-            sheet.append(list(row))
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return example_xlsx((kind, EXAMPLE_ROWS[kind.name]) for kind in UNITS_FILE.kinds)
 
 
 IMPORTS = {
@@ -997,10 +1111,6 @@ IMPORTS = {
     DEPARTMENTS: DepartmentImport,
     ACCOUNTS: AccountImport,
 }
-
-
-class _Rollback(Exception):
-    pass
 
 
 def import_units_file(
@@ -1023,16 +1133,14 @@ def import_units_file(
     Raises ImportFileError when the file cannot be read at all.
     """
     report = ImportReport(dry_run=dry_run)
-    try:
-        with transaction.atomic():
-            importers: dict[str, _BatchImport] = {}
-            for sheet in read_sheets(path, report):
-                on_total(sheet.total)
-                if sheet.kind not in importers:
-                    importers[sheet.kind] = IMPORTS[sheet.kind](report)
-                importers[sheet.kind].add_sheet(sheet, progress)
-            if not report.ok or dry_run:
-                raise _Rollback
+    importers: dict[str, BatchImport] = {}  # one per kind, over all its sheets
+    with all_or_nothing(report):
+        for sheet in read_sheets(path, report, UNITS_FILE):
+            on_total(sheet.total)
+            if sheet.kind.name not in importers:
+                importers[sheet.kind.name] = IMPORTS[sheet.kind.name](report)
+            importers[sheet.kind.name].add_sheet(sheet, progress)
+        if report.committed:
             units_changed.send(
                 sender=ImportRun,
                 department_ids=report.department_ids,
@@ -1054,7 +1162,8 @@ def import_units_file(
                 transaction.on_commit(
                     lambda: invitations_mail.enqueue(usernames=usernames)
                 )
-    except _Rollback:
+    if not report.committed:
+        # Rolled back: the accounts these links were for do not exist.
         report.invitations.clear()
     return report
 

@@ -61,4 +61,4 @@ class AccountActivateView(auth_views.PasswordResetConfirmView):
     template_name = "registration/account_activate.html"
     success_url = reverse_lazy("account_activate_done")
     post_reset_login = True
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    post_reset_login_backend = "portal.backends.UnitModelBackend"

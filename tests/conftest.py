@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from portal.models import Role
 from tests.factories import (
@@ -10,6 +11,20 @@ from tests.factories import (
 )
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def cache_on(settings):
+    """The cache as served (the test settings turn it off): sessions and the
+    catalog's lookups come from it. Emptied first, since in-memory caches of
+    one name share their store across tests."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests",
+        }
+    }
+    cache.clear()
 
 
 @pytest.fixture

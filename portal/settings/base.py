@@ -123,7 +123,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.backends.UnitModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -169,11 +169,21 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Sessions and the catalog's small lookup tables live in the cache. Worker
+# processes must share it (REDIS_URL) so that a sign-out or a renamed
+# department is seen by all of them; one dev server can keep it in memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    }
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -199,10 +209,17 @@ ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 
 # The catalog is for signed-in units; set CATALOG_PUBLIC=1 to open it to visitors.
 CATALOG_PUBLIC = env_bool("CATALOG_PUBLIC")
+# Set CATALOG_ORGANIZATION_APPROVAL=1 to have the organization department review
+# (组织部审核) every offering its department approved before it is published.
+# Existing workflows follow at the next migrate (department_workflows_sync).
+CATALOG_ORGANIZATION_APPROVAL = env_bool("CATALOG_ORGANIZATION_APPROVAL")
 
 WAGTAIL_SITE_NAME = _("Diandan")
 WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
 WAGTAILADMIN_LOGIN_URL = "login"
+# The last approval publishes, also when its reviewer (the organization
+# department) may not publish outside a workflow.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "catalog.workflows.workflow_state_publish"
 WAGTAILDOCS_EXTENSIONS = [
     "csv",
     "docx",

@@ -1,6 +1,7 @@
 """Production: every secret and host comes from the environment; HTTPS only.
 
-Required: SECRET_KEY (50+ random characters), ALLOWED_HOSTS, DATABASE_URL.
+Required: SECRET_KEY (50+ random characters), ALLOWED_HOSTS, DATABASE_URL and
+REDIS_URL (the cache every worker process shares).
 """
 
 import os
@@ -12,7 +13,7 @@ from .base import env_bool
 
 DEBUG = False
 
-for required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+for required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"Set the {required} environment variable.")
 

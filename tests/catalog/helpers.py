@@ -32,10 +32,13 @@ def offering(
     fee=0,
     availability="scheduled",
     community_types=(),
+    streets=(),
     sessions=(),
     published_days_ago=None,
 ) -> OfferingPage:
-    """A published offering. ``sessions`` are (days from now, seats, seats taken)."""
+    """A published offering. ``sessions`` are (days from now, seats, seats taken);
+    ``streets``, when given, replace the department's whole area."""
+    now = timezone.now()
     page = OfferingPage(
         title=title,
         kind=kind,
@@ -46,24 +49,28 @@ def offering(
         availability=availability,
         monthly_capacity=5 if availability == "on_request" else None,
         status=status,
+        whole_area=not streets,
+        # Publishing keeps a first publication date that is already set.
+        first_published_at=(
+            None
+            if published_days_ago is None
+            else now - timedelta(days=published_days_ago)
+        ),
     )
     department_page.add_child(instance=page)
     page.target_community_types.set(
         CommunityTypeOption.objects.filter(code__in=community_types)
     )
+    page.service_streets.set(streets)
     page.save_revision().publish()
-    now = timezone.now()
     for days, seats, taken in sessions:
         start = now + timedelta(days=days)
-        OfferingSession.objects.create(
+        session = OfferingSession.objects.create(
             offering=page,
             starts_at=start,
             ends_at=start + timedelta(hours=2),
             seats=seats,
-            seats_taken=taken,
         )
-    if published_days_ago is not None:
-        OfferingPage.objects.filter(pk=page.pk).update(
-            first_published_at=now - timedelta(days=published_days_ago)
-        )
+        # Seats are taken the way the ordering app takes them, never by save().
+        OfferingSession.objects.filter(pk=session.pk).update(seats_taken=taken)
     return page

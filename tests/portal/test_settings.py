@@ -14,6 +14,7 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
         "SECRET_KEY": "k3y-" + "x9Q!v2#Lm8@pZr4&Tn6^Wb1*Yc5(Hd7)Jf0" * 2,
         "ALLOWED_HOSTS": "diandan.example.cn",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
         "DIANDAN_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(

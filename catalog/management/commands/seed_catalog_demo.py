@@ -1,16 +1,19 @@
-"""Load about seventy demo offerings of the demo district's departments.
+"""Load about seventy demo offerings of the demo district's departments, and
+publish a few collections (专题) of them.
 
 The offerings go through the bulk import of offerings (published), exactly as
 a department's spreadsheet would, so the demo exercises the same checks and
 writes. Only offerings that are missing are imported: a second run finds
 nothing to do and writes nothing. Sessions fall in the weeks after the first
-run. Run ``seed_demo`` first: it creates the departments and their pages.
+run. Collections are made once, by slug, and left alone afterwards. Run
+``seed_demo`` first: it creates the departments and their pages.
 """
 
 from __future__ import annotations
 
 import tempfile
 import zlib
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,12 +31,20 @@ from catalog.importers import (
 from catalog.models import (
     SHARED_RESOURCE_KINDS,
     Availability,
+    CatalogCollectionPage,
+    Category,
     DeliveryMode,
     DepartmentPage,
     OfferingKind,
     OfferingPage,
 )
+from catalog.services import collection_index_page
 from portal.importers import ImportFileError, report_lines
+from portal.management.commands.seed_demo import (
+    DEPARTMENT_ROWS,
+    DISTRICT_CODE,
+    STREETS,
+)
 
 # One offering a line: department code | kind | category | title | tags |
 # community types (empty: all) | summary | body, its paragraphs split by " // ".
@@ -159,6 +170,21 @@ def _sessions(title: str, first_day: date) -> str:
     return "；".join(cells)
 
 
+DISTRICT_DEPARTMENTS = {
+    code for code, _name, _family, region in DEPARTMENT_ROWS if region == DISTRICT_CODE
+}
+
+
+def _streets(code: str, title: str) -> str:
+    """Some district departments offer a few streets only; the rest, and every
+    street's own department, serve their whole area."""
+    if code not in DISTRICT_DEPARTMENTS or _spread(title, "area", 0, 5):
+        return ""
+    first = _spread(title, "street", 0, len(STREETS) - 1)
+    chosen = (STREETS[first], STREETS[(first + 3) % len(STREETS)])
+    return "、".join(street_code for street_code, _name, _communities in chosen)
+
+
 def demo_offering_rows(first_day: date) -> list[dict[str, str]]:
     """The demo offerings as rows of the import file, keyed by field name."""
     rows = []
@@ -184,7 +210,7 @@ def demo_offering_rows(first_day: date) -> list[dict[str, str]]:
                 "summary": summary,
                 "body": "\n".join(body.split(" // ")),
                 "community_types": types,
-                "streets": "",
+                "streets": _streets(code, title),
                 "delivery_mode": DELIVERY_MODE_WORDS[mode][0],
                 "duration_hours": "" if shared else str(_spread(title, "hours", 1, 3)),
                 "lead_time_days": str(_spread(title, "lead", 3, 14)),
@@ -219,11 +245,85 @@ def write_workbook(rows: list[dict[str, Any]], path: Path) -> None:
     workbook.save(path)
 
 
+@dataclass(frozen=True)
+class DemoCollection:
+    slug: str
+    title: str
+    introduction: str
+    categories: tuple[str, ...]
+    query: str = ""
+
+
+# Each matches several demo offerings; the intros read as the organization
+# department would write them.
+DEMO_COLLECTIONS = (
+    DemoCollection(
+        slug="flood-season-2026",
+        title="2026 防汛防台专题",
+        introduction=(
+            "<p>2026 年汛期将至。本专题汇集应急管理局、消防救援支队、卫健委等部门"
+            "可以送进社区的防汛防台培训、应急演练指导、防汛专家驻点和应急物资借用，"
+            "帮助居村委会在入汛前修订应急预案、排查低洼积水点、组织一次实战演练。</p>"
+            "<p>建议在 5 月底前点单，便于各部门在入汛前排期上门。</p>"
+        ),
+        categories=("防汛防台", "应急演练"),
+    ),
+    DemoCollection(
+        slug="anti-fraud",
+        title="反诈宣传专题",
+        introduction=(
+            "<p>电信网络诈骗手法不断翻新，老年人和新入住居民最容易受骗。本专题收录"
+            "公安分局和各派出所可以送进社区的反诈讲座、楼组宣传和反诈小课堂，"
+            "宣传品由公安部门提供，社区只需组织居民参加。</p>"
+        ),
+        categories=("反诈宣传",),
+    ),
+    DemoCollection(
+        slug="elderly-care",
+        title="为老服务专题",
+        introduction=(
+            "<p>围绕独居、高龄和困难老人的日常所需，本专题汇集安全守护走访、免费体检、"
+            "适老化改造评估和上门代办等服务，由部门派人上门，材料由部门承担，"
+            "社区不需另建台账。</p>"
+        ),
+        categories=("养老服务", "医疗健康", "助残服务"),
+        query="老人",
+    ),
+)
+
+
+def demo_collections_publish() -> int:
+    """Publish the demo collections that are missing under the collections'
+    page; return how many were made."""
+    topics = collection_index_page()
+    existing = set(
+        CatalogCollectionPage.objects.child_of(topics).values_list("slug", flat=True)
+    )
+    made = 0
+    for demo in DEMO_COLLECTIONS:
+        if demo.slug in existing:
+            continue
+        page = CatalogCollectionPage(
+            title=demo.title,
+            slug=demo.slug,
+            introduction=demo.introduction,
+            query=demo.query,
+        )
+        topics.add_child(instance=page)
+        page.categories.set(
+            Category.objects.filter(parent__isnull=False, name__in=demo.categories)
+        )
+        page.save_revision().publish()
+        made += 1
+    return made
+
+
 class Command(BaseCommand):
     help = (
         "Load about seventy published demo offerings of the demo district's "
-        "departments through the offerings import. Run seed_demo first. Safe to "
-        "repeat: offerings that exist already are left alone."
+        "departments through the offerings import, and publish three collections "
+        "of them. Run seed_demo first. Safe to repeat: offerings and collections "
+        "that exist already are left alone."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -248,9 +348,18 @@ class Command(BaseCommand):
             if row["department_code"] in pages
             and (pages[row["department_code"]], row["title"]) not in existing
         ]
-        if not missing:
+        if missing:
+            self._offerings_import(missing)
+        else:
             self.stdout.write(_("The demo offerings are already loaded."))
-            return
+        made = demo_collections_publish()
+        self.stdout.write(
+            _("%(count)s demo collections published.") % {"count": made}
+            if made
+            else _("The demo collections are already published.")
+        )
+
+    def _offerings_import(self, missing: list[dict[str, str]]) -> None:
         with tempfile.TemporaryDirectory(prefix="seed_catalog_demo-") as folder:
             path = Path(folder) / "seed_catalog_demo.xlsx"
             write_workbook(missing, path)

@@ -1,0 +1,30 @@
+"""The catalog benchmark keeps running against the code it measures."""
+
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def test_the_catalog_benchmark_prints_its_table():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/catalog.py",
+            "--offerings",
+            "200",
+            "--departments",
+            "10",
+            "--repeat",
+            "1",
+        ],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    for case in ("0 facets", "1 facet", "3 facets", "upcoming"):
+        assert any(line.startswith(case) and "catalog" in line for line in lines)
+        assert any(line.startswith(case) and "naive peer" in line for line in lines)

@@ -277,12 +277,16 @@ def naive_browse(*, params, page_number=1, user=None):
     from django.utils import timezone
     from wagtail.models import Page
 
-    from catalog import selectors
+    from catalog import browsing, selectors
+    from catalog.models import CatalogEntry
 
-    browsing = selectors._browsing(params, user)
-    filterset = browsing.filterset
+    filterset, query, _areas = selectors._browse_query(params, user)
     facets = selectors.offering_facets(params=params, user=user)
-    matching = browsing.entries.filter(selectors._all(filterset.conditions()))
+    matching = CatalogEntry.objects.filter(
+        browsing.all_but(browsing.facet_conditions(query.filters))
+    )
+    if query.scope is not None:
+        matching = matching.filter(browsing.serving_one_of(query.scope))
     pages = Page.objects.filter(pk__in=matching.values("pk")).order_by(
         "-first_published_at", "-pk"
     )

@@ -39,7 +39,7 @@ from portal.models import CommunityType, Region
 SEATS_OPEN_WINDOW = timedelta(days=30)
 SEATS_OPEN = "soon"
 FREE, PAID = "free", "paid"
-NEWEST, UPCOMING = "newest", "upcoming"
+NEWEST, UPCOMING, RELEVANCE = "newest", "upcoming", "relevance"
 
 
 def _kinds(values: list[str]) -> Q:
@@ -113,15 +113,6 @@ def serving_any_of(regions: Iterable[int]) -> Q:
     return Q(pk__in=links.values("catalogentry_id"))
 
 
-def serving_region(region: Region) -> Q:
-    """Entries a unit of ``region`` may order: those whose area is the region
-    itself or contains it."""
-    links = CatalogEntry.areas.through.objects.filter(
-        region_id__in=[region.pk, *region.ancestor_ids()]
-    )
-    return Q(pk__in=links.values("catalogentry_id"))
-
-
 class FacetValuesField(forms.Field):
     """The values picked in one facet. Unknown or malformed values are dropped
     rather than rejected, and nothing is looked up: an id that matches no row
@@ -172,7 +163,11 @@ class BrowseForm(forms.Form):
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
-        choices=[(NEWEST, _("Newest")), (UPCOMING, _("Upcoming session"))],
+        choices=[
+            (RELEVANCE, _("Best match")),
+            (NEWEST, _("Newest")),
+            (UPCOMING, _("Upcoming session")),
+        ],
     )
 
 
@@ -231,7 +226,8 @@ class OfferingFilter(django_filters.FilterSet):
 
     @property
     def sort(self) -> str:
-        return self._cleaned().get("sort") or NEWEST
+        # Best matches first for a text search, otherwise the newest.
+        return self._cleaned().get("sort") or (RELEVANCE if self.text else NEWEST)
 
     def _cleaned(self) -> dict:
         # An invalid field (an over-long query, an unknown sort) is left out of

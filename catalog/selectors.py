@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    F,
-    OuterRef,
-    Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Cast
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.browsing import (
+    AreaChoice,
+    BrowseQuery,
+    BrowseResults,
+    browse_engine,
+)
 from catalog.filters import (
     FREE,
     PAID,
     SEATS_OPEN,
-    UPCOMING,
     OfferingFilter,
-    seats_open_soon,
-    serving_region,
 )
 from catalog.models import (
     FACET_LABELS,
@@ -50,10 +44,8 @@ from catalog.models import (
     OfferingPage,
     OfferingSession,
     OfferingStatus,
-    community_type_bits,
 )
 from portal.models import (
-    ANCESTOR_FIELDS,
     CommunityType,
     Region,
     RegionLevel,
@@ -173,16 +165,6 @@ def _catalog_lookups_read() -> CatalogLookups:
     )
 
 
-def catalog_entries_visible_to(user: User | None) -> QuerySet[CatalogEntry]:
-    """The entries ``user`` may browse: a community or street office sees what
-    its own area can order; departments, the organization department,
-    administrators and (with CATALOG_PUBLIC) visitors see every entry."""
-    entries = CatalogEntry.objects.all()
-    if user is not None and user.is_authenticated and user.region_id:
-        return entries.filter(serving_region(user.region))
-    return entries
-
-
 def service_area_choices(user: User | None) -> list[Region]:
     """The regions of the service-area facet: the districts or streets one
     level below the user's own area. Communities and street offices, who see
@@ -198,21 +180,6 @@ def service_area_choices(user: User | None) -> list[Region]:
     if anchor.level >= RegionLevel.STREET:
         return []
     return list(Region.objects.filter(parent=anchor).order_by("code"))
-
-
-def offerings_matching_text(
-    entries: QuerySet[CatalogEntry], q: str
-) -> QuerySet[CatalogEntry]:
-    """The entries of ``entries`` whose offering's title or summary contain ``q``.
-
-    The one place where the catalog's text box meets the data: the search
-    issue replaces this plain substring match with the search engine.
-    """
-    if not q:
-        return entries
-    return entries.filter(
-        Q(offering__title__icontains=q) | Q(offering__summary__icontains=q)
-    )
 
 
 @dataclass(frozen=True)
@@ -265,188 +232,156 @@ class OfferingFacets:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """Another search to try when nothing matched: its label, how many it
+    finds and its link (a query string, relative to the page)."""
+
+    label: str
+    count: int
+    url: str
+
+
+@dataclass(frozen=True)
 class CatalogBrowse:
     filterset: OfferingFilter
     facets: OfferingFacets
     page: DjangoPage
     lookups: CatalogLookups
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     @property
     def has_choices(self) -> bool:
-        return bool(self.filterset.conditions() or self.filterset.text)
-
-
-@dataclass(frozen=True)
-class _Browsing:
-    filterset: OfferingFilter
-    areas: list[Region]
+        return bool(self.has_facet_choices or self.filterset.text)
 
     @property
-    def entries(self) -> QuerySet[CatalogEntry]:
-        return offerings_matching_text(self.filterset.queryset, self.filterset.text)
+    def has_facet_choices(self) -> bool:
+        return any(self.filterset.selected().values())
 
 
-def _browsing(params: Mapping[str, Any], user: User | None) -> _Browsing:
+def _browse_query(
+    params: Mapping[str, Any], user: User | None
+) -> tuple[OfferingFilter, BrowseQuery, list[Region]]:
     areas = service_area_choices(user)
     filterset = OfferingFilter(
         params,
-        queryset=catalog_entries_visible_to(user),
+        queryset=CatalogEntry.objects.none(),
         areas=[region.pk for region in areas],
     )
-    return _Browsing(filterset, areas)
+    query = BrowseQuery(
+        text=filterset.text,
+        filters=filterset.selected(),
+        sort=filterset.sort,
+        scope=browse_scope(user),
+        areas=tuple(
+            AreaChoice(region.pk, region.level, tuple(region.ancestor_ids()))
+            for region in areas
+        ),
+    )
+    return filterset, query, areas
+
+
+def browse_scope(user: User | None) -> tuple[int, ...] | None:
+    """The regions an offering must serve for ``user`` to browse it: a
+    community or street office sees what its own area can order (offerings
+    serving its region or a region containing it); departments, the
+    organization department, administrators and (with CATALOG_PUBLIC)
+    visitors see every offering."""
+    if user is not None and user.is_authenticated and user.region_id:
+        return (user.region_id, *user.region.ancestor_ids())
+    return None
 
 
 def offering_facets(
     *, params: Mapping[str, Any], user: User | None = None
 ) -> OfferingFacets:
-    """Disjunctive facet counts for the choices in ``params``: one query, a
-    UNION ALL of one GROUP BY per facet over the narrow entry table, each with
-    every other facet's condition applied. Never per offering."""
-    return _offering_facets(_browsing(params, user), catalog_lookups())
+    """Disjunctive facet counts for the choices in ``params``."""
+    filterset, query, areas = _browse_query(params, user)
+    results = browse_engine().browse(replace(query, stop=0))
+    return _offering_facets(results, filterset, areas, catalog_lookups())
 
 
 def catalog_browse(
     *, params: Mapping[str, Any], page_number: Any = 1, user: User | None = None
 ) -> CatalogBrowse:
     """Everything the catalog page shows: the choices, the facet counts and one
-    page of matching offerings, sorted as asked, in two queries (the counts;
-    the page's offerings with category, entry and next session start as
-    ``next_session_at``). Each offering also gets ``department_title``."""
-    browsing = _browsing(params, user)
+    page of matching offerings, sorted as asked, from the registered browse
+    engine (``catalog.browsing``). Each offering also gets
+    ``department_title`` and, for a text search, ``highlights``."""
+    filterset, query, areas = _browse_query(params, user)
+    page_number = _page_number(page_number)
+    start = (page_number - 1) * BROWSE_PAGE_SIZE
+    engine = browse_engine()
+    results = engine.browse(replace(query, start=start, stop=start + BROWSE_PAGE_SIZE))
+    if not results.offerings and page_number > 1 and results.total:
+        # Past the last page (an old link): show the last page instead.
+        page_number = -(-results.total // BROWSE_PAGE_SIZE)
+        start = (page_number - 1) * BROWSE_PAGE_SIZE
+        results = engine.browse(
+            replace(query, start=start, stop=start + BROWSE_PAGE_SIZE)
+        )
     lookups = catalog_lookups()
-    facets = _offering_facets(browsing, lookups)
-    filterset = browsing.filterset
-    matching = browsing.entries.filter(_all(filterset.conditions()))
-    paginator = Paginator(matching.order_by("-published_at"), BROWSE_PAGE_SIZE)
-    # The facet query already counted the matches; spare the paginator its COUNT.
-    paginator.count = facets.total
+    paginator = Paginator(range(results.total), BROWSE_PAGE_SIZE)
     page = paginator.get_page(page_number)
-    first = (page.number - 1) * BROWSE_PAGE_SIZE
-    page.object_list = _offerings_page(
-        matching, filterset.sort, first, first + BROWSE_PAGE_SIZE
-    )
+    page.object_list = results.offerings
     for offering in page.object_list:
         row = lookups.departments.get(offering.catalog_entry.department_id)
         offering.department_title = row.title if row else ""
-    return CatalogBrowse(filterset=filterset, facets=facets, page=page, lookups=lookups)
-
-
-def _all(conditions: Mapping[str, Q], *, but: str | None = None) -> Q:
-    combined = Q()
-    for name, condition in conditions.items():
-        if name != but:
-            combined &= condition
-    return combined
-
-
-def _next_session_start(offering: str) -> Subquery:
-    upcoming = OfferingSession.objects.filter(
-        offering=OuterRef(offering), starts_at__gte=timezone.now()
-    ).order_by("starts_at")
-    return Subquery(upcoming.values("starts_at")[:1])
-
-
-def _offerings_page(
-    entries: QuerySet[CatalogEntry], sort: str, start: int, stop: int
-) -> list[OfferingPage]:
-    """The offerings of ``entries[start:stop]`` in ``sort`` order: the entry
-    table picks the slice, the page rows are read for that slice only."""
-    newest = (
-        F("published_at").desc(nulls_last=True),
-        F("pk").desc(),
+        offering.highlights = results.highlights.get(offering.pk, {})
+    return CatalogBrowse(
+        filterset=filterset,
+        facets=_offering_facets(results, filterset, areas, lookups),
+        page=page,
+        lookups=lookups,
+        suggestions=(
+            _suggestions(engine, query, results, params)
+            if query.text and not results.total
+            else []
+        ),
     )
-    if sort == UPCOMING:
-        entries = entries.annotate(next_session_at=_next_session_start("pk"))
-        order = (F("next_session_at").asc(nulls_last=True), *newest)
-    else:
-        order = newest
-    chosen = entries.order_by(*order).values("pk")[start:stop]
-    offerings = (
-        OfferingPage.objects.filter(pk__in=chosen)
-        .select_related("category__parent", "catalog_entry")
-        .annotate(
-            next_session_at=_next_session_start("pk"),
-            published_at=F("catalog_entry__published_at"),
+
+
+def _suggestions(
+    engine, query: BrowseQuery, results: BrowseResults, params: Mapping[str, Any]
+) -> list[Suggestion]:
+    """Searches that find something when the asked one found nothing: the
+    engine's shorter texts under the same choices, and the same text in the
+    whole catalog when facets were chosen."""
+
+    def link(text: str, *, keep_choices: bool) -> str:
+        if keep_choices:
+            changed = QueryDict(mutable=True)
+            changed.update(params)
+            changed.setlist("q", [text])
+            changed.pop("page", None)
+            return "?" + changed.urlencode()
+        return "?" + urlencode({"q": text})
+
+    suggestions = [
+        Suggestion(
+            _("Search “%(text)s”") % {"text": text},
+            count,
+            link(text, keep_choices=True),
         )
-    )
-    return list(offerings.order_by(*order))
-
-
-def _grouped(
-    entries: QuerySet, facet: str, value: Any, *, count: str = "pk"
-) -> QuerySet:
-    """One part of the facet query: (facet, value, count) rows, value as text so
-    that every part has the same column types."""
-    return (
-        entries.order_by()
-        .annotate(facet=Value(facet), value=Cast(value, CharField()))
-        .values("facet", "value")
-        .annotate(n=Count(count, distinct=count != "pk"))
-        .values_list("facet", "value", "n")
-    )
-
-
-_PRICE = Case(When(is_free=True, then=Value(FREE)), default=Value(PAID))
-# The facets counted by grouping on one column of the entry.
-_GROUPED_FACETS = {
-    "kind": "kind",
-    "category": "category_id",
-    "family": "family_id",
-    "department": "department_id",
-    "community": "community_types",
-    "delivery": "delivery_mode",
-    "price": _PRICE,
-}
-
-
-def _facet_counts(browsing: _Browsing) -> dict[str, dict[str, int]]:
-    """``{facet: {value as text: count}}`` in one query; ``total`` under
-    ``counts["total"][""]``. Service-area counts come in two parts,
-    ``area`` (areas at or below the facet's level, by the facet's region) and
-    ``area_above`` (larger areas, by region), that ``_area_facet`` adds up."""
-    entries = browsing.entries
-    conditions = browsing.filterset.conditions()
-    parts = [_grouped(entries.filter(_all(conditions)), "total", Value(""))]
-    for name, column in _GROUPED_FACETS.items():
-        parts.append(_grouped(entries.filter(_all(conditions, but=name)), name, column))
-    parts.append(
-        _grouped(
-            entries.filter(_all(conditions, but="availability") & seats_open_soon()),
-            "availability",
-            Value(SEATS_OPEN),
-        )
-    )
-    if browsing.areas:
-        level = browsing.areas[0].level
-        links = CatalogEntry.areas.through.objects.filter(
-            catalogentry_id__in=entries.filter(_all(conditions, but="area")).values(
-                "pk"
+        for text, count in results.suggestions
+    ]
+    if any(query.filters.values()):
+        unfiltered = engine.browse(replace(query, filters={}, stop=0)).total
+        if unfiltered:
+            suggestions.append(
+                Suggestion(
+                    _("“%(text)s” in the whole catalog") % {"text": query.text},
+                    unfiltered,
+                    link(query.text, keep_choices=False),
+                )
             )
-        )
-        within = Case(
-            When(region__level=level, then=F("region_id")),
-            default=F(f"region__{ANCESTOR_FIELDS[level]}_id"),
-        )
-        parts.append(
-            _grouped(
-                links.filter(region__level__gte=level),
-                "area",
-                within,
-                count="catalogentry_id",
-            )
-        )
-        parts.append(
-            _grouped(
-                links.filter(region__level__lt=level),
-                "area_above",
-                "region_id",
-                count="catalogentry_id",
-            )
-        )
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for facet, value, n in parts[0].union(*parts[1:], all=True):
-        counts[facet][value] = n
-    return counts
+    return suggestions
+
+
+def _page_number(value: Any) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
 
 
 def _flat_facet(
@@ -459,16 +394,22 @@ def _flat_facet(
     return Facet(name, FACET_LABELS[name], [FacetGroup("", 0, values)])
 
 
-def _offering_facets(browsing: _Browsing, lookups: CatalogLookups) -> OfferingFacets:
-    counts = _facet_counts(browsing)
-    selected = browsing.filterset.selected()
+def _offering_facets(
+    results: BrowseResults,
+    filterset: OfferingFilter,
+    areas: list[Region],
+    lookups: CatalogLookups,
+) -> OfferingFacets:
+    counts = results.counts
+    selected = filterset.selected()
 
     def by_id(name: str) -> dict[int, int]:
-        return {int(value): n for value, n in counts[name].items() if value}
+        return {int(value): n for value, n in counts.get(name, {}).items() if value}
 
-    community_bits = by_id("community")
     facets = [
-        _flat_facet("kind", OfferingKind.choices, counts["kind"], selected["kind"]),
+        _flat_facet(
+            "kind", OfferingKind.choices, counts.get("kind", {}), selected["kind"]
+        ),
         _category_facet(by_id("category"), selected["category"], lookups),
         *_department_facets(
             by_id("family"), by_id("department"), selected, lookups.departments
@@ -476,37 +417,41 @@ def _offering_facets(browsing: _Browsing, lookups: CatalogLookups) -> OfferingFa
         _flat_facet(
             "community",
             CommunityType.choices,
-            {
-                code: sum(
-                    n
-                    for bits, n in community_bits.items()
-                    if not bits or bits & community_type_bits([code])
-                )
-                for code in CommunityType.values
-            },
+            counts.get("community", {}),
             selected["community"],
         ),
         _flat_facet(
-            "delivery", DeliveryMode.choices, counts["delivery"], selected["delivery"]
+            "delivery",
+            DeliveryMode.choices,
+            counts.get("delivery", {}),
+            selected["delivery"],
         ),
     ]
-    if browsing.areas:
-        facets.append(_area_facet(browsing.areas, counts, selected["area"]))
+    if areas:
+        area_counts = by_id("area")
+        facets.append(
+            _flat_facet(
+                "area",
+                [(region.pk, region.name) for region in areas],
+                area_counts,
+                selected["area"],
+            )
+        )
     facets += [
         _flat_facet(
             "availability",
             [(SEATS_OPEN, _("Seats open in the next 30 days"))],
-            counts["availability"],
+            counts.get("availability", {}),
             selected["availability"],
         ),
         _flat_facet(
             "price",
             [(FREE, _("Free")), (PAID, _("Paid"))],
-            counts["price"],
+            counts.get("price", {}),
             selected["price"],
         ),
     ]
-    return OfferingFacets(total=counts["total"].get("", 0), facets=facets)
+    return OfferingFacets(total=results.total, facets=facets)
 
 
 def _category_facet(
@@ -581,24 +526,3 @@ def _department_facets(
             hidden=len(set(busiest) - listed),
         ),
     ]
-
-
-def _area_facet(
-    areas: list[Region], counts: Mapping[str, Mapping[str, int]], selected: list[int]
-) -> Facet:
-    """A region's count: entries whose area lies in it, plus entries whose area
-    contains it (a whole city serves each of its districts). An entry's areas
-    are either one region or streets, never both, so nothing counts twice."""
-    within = counts["area"]
-    above = counts["area_above"]
-    values = [
-        FacetValue(
-            region.pk,
-            region.name,
-            within.get(str(region.pk), 0)
-            + sum(above.get(str(pk), 0) for pk in region.ancestor_ids()),
-            region.pk in selected,
-        )
-        for region in areas
-    ]
-    return Facet("area", FACET_LABELS["area"], [FacetGroup("", 0, values)])

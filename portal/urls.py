@@ -38,6 +38,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("unit/", views.my_unit, name="my_unit"),
     path("units/<str:code>/", views.unit_detail, name="unit_detail"),
+    # Mounted by name: portal imports no app above it.
+    path("search/", include("search.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

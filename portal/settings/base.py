@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "portal.apps.PortalUsersAppConfig",
     "catalog.apps.CatalogConfig",
+    "search.apps.SearchConfig",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -206,6 +207,10 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rst
 PORTAL_MAIL_INVITATIONS = bool(EMAIL_HOST)
 
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+# Which search engine answers (search.backends): "database" or "elasticsearch";
+# empty: Elasticsearch when ELASTICSEARCH_URL is set.
+SEARCH_ENGINE = os.environ.get("SEARCH_ENGINE", "")
+SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "diandan")
 
 # The catalog is for signed-in units; set CATALOG_PUBLIC=1 to open it to visitors.
 CATALOG_PUBLIC = env_bool("CATALOG_PUBLIC")

@@ -16,8 +16,7 @@ from tests.factories import DepartmentFactory, FamilyFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def catalog(street):
+def _catalog(street):
     """Five open offerings in two departments of two families, plus a paused
     and a closed one that browsing never shows.
 
@@ -87,6 +86,13 @@ def catalog(street):
     offering(civil, title="暂停的培训", status=OfferingStatus.PAUSED)
     offering(health, title="下架的设备", kind="equipment", status=OfferingStatus.CLOSED)
     return {"civil": civil, "health": health, **pages}
+
+
+@pytest.fixture
+def catalog(street, django_capture_on_commit_callbacks):
+    # Published as in the CMS: the search index is written after the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        return _catalog(street)
 
 
 def params(query: str = "") -> QueryDict:
@@ -213,10 +219,16 @@ def test_paused_and_closed_offerings_are_not_browsed(catalog):
     assert offering_facets(params=params()).counts("kind")["equipment"] == 0
 
 
-def test_the_text_box_matches_title_and_summary(catalog):
-    assert set(titles("q=培训")) == {"社区消防安全培训", "应急救护技能培训"}
+def test_the_text_box_matches_titles_summaries_and_synonyms(catalog):
+    # Trainings first; a lecture is a kind of training (a synonym).
+    assert set(titles("q=培训")[:2]) == {"应急救护技能培训", "社区消防安全培训"}
+    assert set(titles("q=培训")) == {
+        "社区消防安全培训",
+        "应急救护技能培训",
+        "慢性病健康讲座",
+    }
     assert titles("q=止血") == ["应急救护技能培训"]
-    assert offering_facets(params=params("q=培训")).total == 2
+    assert offering_facets(params=params("q=培训&kind=training")).total == 3
 
 
 def test_malformed_values_are_ignored_and_unknown_ids_match_nothing(catalog):

@@ -34,8 +34,7 @@ from tests.factories import DepartmentFactory, FamilyFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def offerings(street):
+def _offerings(street):
     """Open offerings of two departments, and two that browsing never shows.
 
     | title            | dept | kind     | category | delivery      | fee | seats ≤30 d |
@@ -107,6 +106,13 @@ def offerings(street):
         status=OfferingStatus.CLOSED,
     )
     return {"emergency": emergency, "police": police}
+
+
+@pytest.fixture
+def offerings(street, django_capture_on_commit_callbacks):
+    # Published as in the CMS: the search index is written after the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        return _offerings(street)
 
 
 def collection(
@@ -461,9 +467,13 @@ def test_a_department_publisher_cannot_add_a_collection(client, offerings):
 # ---------------------------------------------------------------- demo data
 
 
-def test_the_demo_collections_match_demo_offerings_and_load_once(client):
-    call_command("seed_demo", stdout=StringIO())
-    call_command("seed_catalog_demo", stdout=StringIO())
+def test_the_demo_collections_match_demo_offerings_and_load_once(
+    client, django_capture_on_commit_callbacks
+):
+    # As `make run` does: each command commits, then the search index follows.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=StringIO())
+        call_command("seed_catalog_demo", stdout=StringIO())
     collections = CatalogCollectionPage.objects.live()
     assert {c.title for c in collections} == {
         "2026 防汛防台专题",

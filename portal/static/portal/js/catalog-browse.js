@@ -102,6 +102,42 @@
         }
     });
 
+    // Suggestions for the search box: titles completing what is typed, as the
+    // options of its datalist, fetched after a short pause in typing.
+    var suggestTimer = null;
+    var suggestPending = null;
+    region.addEventListener("input", function (event) {
+        var box = event.target;
+        if (!box.hasAttribute("data-suggest-url")) {
+            return;
+        }
+        window.clearTimeout(suggestTimer);
+        suggestTimer = window.setTimeout(function () {
+            var list = document.getElementById(box.getAttribute("list"));
+            var text = box.value.trim();
+            if (!list || !text) {
+                return;
+            }
+            if (suggestPending) {
+                suggestPending.abort();
+            }
+            suggestPending = new AbortController();
+            var url = box.getAttribute("data-suggest-url") + "?q=" + encodeURIComponent(text);
+            fetch(url, { credentials: "same-origin", signal: suggestPending.signal })
+                .then(function (response) {
+                    return response.ok ? response.json() : { suggestions: [] };
+                })
+                .then(function (data) {
+                    list.replaceChildren.apply(list, data.suggestions.map(function (title) {
+                        var option = document.createElement("option");
+                        option.value = title;
+                        return option;
+                    }));
+                })
+                .catch(function () {});
+        }, 200);
+    });
+
     // Narrow screens start with the filters folded above the results; wide
     // screens always show them beside the results.
     region.classList.add("browse--enhanced");

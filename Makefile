@@ -48,6 +48,7 @@ db: python-packages
 demo: db
 	$(PY) manage.py seed_demo && $(PY) manage.py seed_catalog_demo
 	$(PY) manage.py search_index update --no-progress
+	$(PY) manage.py seed_matching_demo
 
 lint: python-packages
 	$(PY) -m ruff check .

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from catalog.filters import (
     FREE,
+    MOST_ORDERED,
     PAID,
     RELEVANCE,
     SEATS_OPEN,
@@ -149,6 +150,7 @@ def _listed(offerings: QuerySet[OfferingPage]) -> QuerySet[OfferingPage]:
     return offerings.select_related("category__parent", "catalog_entry").annotate(
         next_session_at=next_session_start(),
         published_at=F("catalog_entry__published_at"),
+        orders_placed=F("demand__orders_placed"),
     )
 
 
@@ -223,6 +225,11 @@ class EntryEngine:
         if query.sort == UPCOMING:
             matching = matching.annotate(next_session_at=next_session_start())
             order = (F("next_session_at").asc(nulls_last=True), *_NEWEST)
+        elif query.sort == MOST_ORDERED:
+            matching = matching.annotate(
+                orders_placed=F("offering__demand__orders_placed")
+            )
+            order = (F("orders_placed").desc(nulls_last=True), *_NEWEST)
         elif query.sort == RELEVANCE and query.text:
             return offerings_in_order(self.ranked_ids(matching, query))
         else:

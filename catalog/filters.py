@@ -40,6 +40,7 @@ SEATS_OPEN_WINDOW = timedelta(days=30)
 SEATS_OPEN = "soon"
 FREE, PAID = "free", "paid"
 NEWEST, UPCOMING, RELEVANCE = "newest", "upcoming", "relevance"
+MOST_ORDERED = "popular"
 
 
 def _kinds(values: list[str]) -> Q:
@@ -167,6 +168,7 @@ class BrowseForm(forms.Form):
             (RELEVANCE, _("Best match")),
             (NEWEST, _("Newest")),
             (UPCOMING, _("Upcoming session")),
+            (MOST_ORDERED, _("Most ordered")),
         ],
     )
 

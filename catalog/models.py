@@ -665,10 +665,13 @@ class OfferingPage(SignedInPage):
         ]
 
     def get_context(self, request, *args, **kwargs):
-        from catalog.selectors import offering_upcoming_sessions
+        from catalog.selectors import offering_orderable_by, offering_upcoming_sessions
 
         context = super().get_context(request, *args, **kwargs)
         context["upcoming_sessions"] = offering_upcoming_sessions(self)
+        # The template links to the ordering app's form by URL name only: the
+        # catalog knows nothing of orders beyond who may place one.
+        context["orderable"] = offering_orderable_by(offering=self, user=request.user)
         return context
 
     def with_content_json(self, content: dict) -> OfferingPage:
@@ -822,6 +825,30 @@ class BookedSessionError(IntegrityError):
     """A page save was about to delete a session in which communities hold
     seats; the save is rolled back. The editor refuses this up front
     (OfferingPageForm); this catches a seat taken in the meantime."""
+
+
+class OfferingDemand(models.Model):
+    """How often an offering has been ordered, for the "most ordered" sort.
+
+    Kept apart from the page (whose revisions would restore old counts) and
+    from its catalog entry (rebuilt on every publish); the ordering app adds
+    to it through ``catalog.services.offering_demand_add``.
+    """
+
+    offering = models.OneToOneField(
+        OfferingPage,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="demand",
+    )
+    orders_placed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("offering demand")
+        verbose_name_plural = _("offering demand")
+
+    def __str__(self) -> str:
+        return f"{self.offering_id}: {self.orders_placed}"
 
 
 def community_type_bits(codes: Iterable[str]) -> int:

@@ -49,6 +49,7 @@ from portal.models import (
     CommunityType,
     Region,
     RegionLevel,
+    Role,
     User,
 )
 from portal.selectors import user_anchor_region
@@ -72,6 +73,26 @@ def department_offerings_open(
 
 def offering_upcoming_sessions(offering: OfferingPage) -> QuerySet[OfferingSession]:
     return offering.sessions.filter(starts_at__gte=timezone.now()).order_by("starts_at")
+
+
+def offering_orderable_by(*, offering: OfferingPage, user: User) -> bool:
+    """Whether ``user`` orders for a community that may order ``offering`` now:
+    the offering is in the catalog (published and open, so it has an entry)
+    and serves the community's region or a region containing it.
+
+    The offering page asks this to offer its order link; ``matching`` checks
+    the same when the order is placed.
+    """
+    if not (
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.COMMUNITY_OPERATOR
+        and user.region_id
+    ):
+        return False
+    return CatalogEntry.objects.filter(
+        pk=offering.pk, areas__in=[user.region_id, *user.region.ancestor_ids()]
+    ).exists()
 
 
 # Catalog browsing ------------------------------------------------------------

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -25,10 +25,13 @@ from catalog.models import (
     CatalogIndexPage,
     CollectionIndexPage,
     DepartmentPage,
+    OfferingDemand,
     OfferingPage,
+    OfferingSession,
     OfferingStatus,
     community_type_bits,
 )
+from catalog.signals import seats_changed
 from portal.models import Department, DepartmentKind, Role, User
 from portal.roles import ROLE_GROUP_NAMES
 
@@ -380,3 +383,67 @@ def department_entries_sync(*, department_ids: Iterable[int]) -> None:
             department_id__in=list(department_ids)
         ).values_list("pk", flat=True)
     )
+
+
+def session_seats_take(*, session_id: int, seats: int) -> bool:
+    """Take ``seats`` seats of a session if that many are left, and say whether
+    they were taken.
+
+    One conditional UPDATE: the database checks and takes in one step, so two
+    takers can never both get the last seat, and no lock is held beyond the
+    row's own write. The ``session_never_overbooked`` check constraint is the
+    backstop. When too few seats are left, the row is locked and counted
+    again before saying no (see below). Call inside the transaction that
+    records why; a refused caller holds the row until it commits.
+    """
+    session = OfferingSession.objects.filter(pk=session_id)
+    taken = session.filter(seats_taken__lte=F("seats") - seats).update(
+        seats_taken=F("seats_taken") + seats
+    )
+    if not taken and connection.features.has_select_for_update:
+        # PostgreSQL's UPDATE above judged the row by its last committed
+        # version without waiting, so it missed seats that a cancellation is
+        # freeing right now; and that cancellation's waiting-list promotion
+        # cannot see this caller's order, not yet committed either: the order
+        # would wait beside a free seat. Locking the row waits for such a
+        # transaction and holds off the next one until this caller commits,
+        # whose promotion then finds the order. (SQLite needs none of this:
+        # its IMMEDIATE transactions already hold the whole database.)
+        counts = session.select_for_update().values_list("seats", "seats_taken")
+        for offered, held in counts:
+            if held + seats <= offered:
+                taken = session.update(seats_taken=F("seats_taken") + seats)
+    if taken:
+        _seats_changed(session_id)
+    return bool(taken)
+
+
+def session_seats_release(*, session_id: int, seats: int) -> None:
+    """Give back ``seats`` seats taken earlier with ``session_seats_take``."""
+    OfferingSession.objects.filter(pk=session_id, seats_taken__gte=seats).update(
+        seats_taken=F("seats_taken") - seats
+    )
+    _seats_changed(session_id)
+
+
+def _seats_changed(session_id: int) -> None:
+    offering_ids = OfferingSession.objects.filter(pk=session_id).values_list(
+        "offering_id", flat=True
+    )
+    seats_changed.send(sender=OfferingSession, offering_ids=list(offering_ids))
+
+
+def offering_demand_add(*, offering_id: int) -> None:
+    """Count one more order of an offering (the "most ordered" sort)."""
+    counted = OfferingDemand.objects.filter(offering_id=offering_id).update(
+        orders_placed=F("orders_placed") + 1
+    )
+    if not counted:
+        try:
+            with transaction.atomic():
+                OfferingDemand.objects.create(offering_id=offering_id, orders_placed=1)
+        except IntegrityError:
+            # Another order created the row meanwhile: count on it.
+            OfferingDemand.objects.filter(offering_id=offering_id).update(
+                orders_placed=F("orders_placed") + 1
+            )

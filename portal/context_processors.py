@@ -1,11 +1,14 @@
 """The navigation each role sees in the site header."""
 
+from functools import partial
+
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.navigation import registered_items
 from portal.roles import role_edits_content
+from portal.selectors import notifications_unread_count
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -17,15 +20,20 @@ def navigation(request: HttpRequest) -> dict:
     if unit is not None:
         items.append((_("My unit"), reverse("my_unit")))
     items.extend(registered_items(request))
+    inbox = reverse("inbox")
+    items.append((_("Inbox"), inbox))
     if role_edits_content(user.role) or user.is_superuser:
         items.append((_("Content management"), reverse("wagtailadmin_home")))
     current = request.path
+    # A callable, so that the count is read only when the header shows it.
+    unread = partial(notifications_unread_count, user)
     return {
         "nav_items": [
             {
                 "label": label,
                 "url": url,
                 "current": url == current or (url != "/" and current.startswith(url)),
+                "count": unread if url == inbox else None,
             }
             for label, url in items
         ]

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 
-from portal.models import Department, Region, Role, User
+from portal.models import Department, MailPreference, Region, Role, User
 from portal.roles import role_unit_error
 from portal.services import role_groups_assign
 from portal.signals import units_changed
@@ -25,6 +25,14 @@ class UnitsImportForm(forms.Form):
         if not upload.name.lower().endswith(IMPORT_SUFFIXES):
             raise forms.ValidationError(_("Only .csv and .xlsx files can be imported."))
         return upload
+
+
+class NotificationMailForm(forms.Form):
+    notification_mail = forms.ChoiceField(
+        label=_("Send me my notifications by e-mail"),
+        choices=MailPreference.choices,
+        widget=forms.RadioSelect,
+    )
 
 
 class AccountUnitFields(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
@@ -235,6 +236,16 @@ DEPARTMENT_ROLES = (
 )
 
 
+class MailPreference(models.TextChoices):
+    """When a user's notifications also go out by e-mail (if a mail server is
+    configured): a daily digest by default, so that a busy unit gets one mail a
+    day rather than one per event."""
+
+    DAILY = "daily", _("Daily digest")
+    IMMEDIATE = "immediate", _("At once, one mail each")
+    NEVER = "never", _("Never, only in the portal")
+
+
 class User(AbstractUser):
     """An account of one official unit, with one role; there is no self-registration.
 
@@ -261,6 +272,12 @@ class User(AbstractUser):
         blank=True,
         on_delete=models.PROTECT,
         related_name="members",
+    )
+    notification_mail = models.CharField(
+        _("notifications by e-mail"),
+        max_length=10,
+        choices=MailPreference.choices,
+        default=MailPreference.DAILY,
     )
 
     REQUIRED_FIELDS = ["email", "role"]
@@ -297,6 +314,41 @@ class User(AbstractUser):
     @property
     def unit(self) -> Region | Department | None:
         return self.region or self.department
+
+
+class Notification(models.Model):
+    """A message in one user's inbox (站内信), about something that happened to
+    their unit's work; e-mailed too, at once or in the daily digest, as the
+    user prefers. Written only by ``portal.services.notify``."""
+
+    recipient = models.ForeignKey(
+        User,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    # A path inside the portal (the thing the notification is about).
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set once the notification went out by mail, at once or in a digest, so
+    # that a digest run twice in a day sends nothing twice.
+    mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "read_at"], name="notification_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class HomePage(Page):

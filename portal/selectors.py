@@ -9,10 +9,21 @@ code outside the scope is a 404, never someone else's data.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
 
-from portal.models import Department, Region, RegionLevel, Role, User
+from portal.models import (
+    Department,
+    DepartmentKind,
+    Notification,
+    Region,
+    RegionLevel,
+    Role,
+    User,
+)
 
 _DEPARTMENT_STAFF = (Role.DEPARTMENT_PUBLISHER, Role.DEPARTMENT_APPROVER)
 
@@ -112,4 +123,78 @@ def departments_serving(*, user: User, region: Region) -> QuerySet[Department]:
         departments_visible_to(user)
         .filter(region=region)
         .order_by("family__sort_order", "code")
+    )
+
+
+# Accounts to notify. Not scoped to a viewer: services pick the recipients of a
+# notification with these; nothing here is shown to anyone but the recipient.
+
+
+def unit_accounts(
+    *,
+    roles: Iterable[str],
+    region_id: int | None = None,
+    department_id: int | None = None,
+) -> QuerySet[User]:
+    """The active accounts with one of ``roles`` in the region unit or the
+    department unit given."""
+    if (region_id is None) == (department_id is None):
+        raise ValueError("Give either region_id or department_id.")
+    units = (
+        Q(region_id=region_id)
+        if region_id is not None
+        else Q(department_id=department_id)
+    )
+    return User.objects.filter(units, role__in=list(roles), is_active=True)
+
+
+def community_overseers(*, community: Region) -> QuerySet[User]:
+    """Who oversees a community's work: the active accounts of its street
+    office, and of each organization department whose area contains it (the
+    district's 组织部, the city's …)."""
+    return User.objects.filter(
+        Q(role=Role.STREET_OFFICE, region_id=community.street_id)
+        | Q(
+            role=Role.ORGANIZATION_DEPARTMENT,
+            department__kind=DepartmentKind.ORGANIZATION,
+            department__region_id__in=[community.pk, *community.ancestor_ids()],
+        ),
+        is_active=True,
+    )
+
+
+# The inbox. The unread count shows in the header of every page, so it is
+# cached per user and forgotten whenever it changes (portal.services).
+UNREAD_COUNT_TIMEOUT = 300
+
+
+def unread_count_cache_key(user_id: int) -> str:
+    return f"portal:unread-notifications:{user_id}"
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    """``user``'s own notifications, the unread ones first, newest first."""
+    return Notification.objects.filter(recipient_id=user.pk).order_by(
+        Case(When(read_at__isnull=True, then=Value(0)), default=Value(1)),
+        "-created_at",
+        "-pk",
+    )
+
+
+def notification_of(*, user: User, notification_id: int) -> Notification:
+    """One of ``user``'s notifications; Http404 for anyone else's."""
+    notification = notifications_of(user).filter(pk=notification_id).first()
+    if notification is None:
+        raise Http404
+    return notification
+
+
+def notifications_unread_count(user: User) -> int:
+    """How many of ``user``'s notifications are unread (cached, see above)."""
+    return cache.get_or_set(
+        unread_count_cache_key(user.pk),
+        lambda: Notification.objects.filter(
+            recipient_id=user.pk, read_at__isnull=True
+        ).count(),
+        UNREAD_COUNT_TIMEOUT,
     )

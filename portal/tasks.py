@@ -8,7 +8,11 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from portal.models import User
-from portal.services import account_invitation_url
+from portal.services import (
+    account_invitation_url,
+    notifications_digest_send,
+    notifications_mail_send,
+)
 
 
 @task()
@@ -33,3 +37,17 @@ def invitations_mail(*, usernames: list[str]) -> int:
             if not user.has_usable_password()
         ]
     return send_mass_mail(messages, fail_silently=False)
+
+
+@task()
+def notifications_mail(*, notification_ids: list[int]) -> int:
+    """E-mail these notifications at once, one message each (users who chose
+    mail at once). Returns the number of messages sent."""
+    return notifications_mail_send(notification_ids=notification_ids)
+
+
+@task()
+def notifications_digest() -> int:
+    """The daily digest of unread notifications, one message per user; for a
+    scheduler that runs tasks (cron runs ``manage.py notifications_digest``)."""
+    return notifications_digest_send()

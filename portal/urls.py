@@ -33,13 +33,24 @@ accounts = [
     ),
 ]
 
+inbox = [
+    path("", views.inbox, name="inbox"),
+    path("<int:notification_id>/", views.inbox_open, name="inbox_open"),
+    path("read-all/", views.inbox_read_all, name="inbox_read_all"),
+    path("mail/", views.inbox_mail, name="inbox_mail"),
+]
+
 urlpatterns = [
     path("accounts/", include(accounts)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("unit/", views.my_unit, name="my_unit"),
     path("units/<str:code>/", views.unit_detail, name="unit_detail"),
+    path("inbox/", include(inbox)),
     # Mounted by name: portal imports no app above it.
     path("search/", include("search.urls")),
+    # Needs, and orders' conversations: ahead of orders/ (see matching.need_urls).
+    path("", include("matching.need_urls")),
+    path("orders/", include("matching.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -11,7 +11,7 @@ from itertools import islice
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from catalog.models import CatalogEntry, OfferingSession, OfferingTag
+from catalog.models import CatalogEntry, OfferingDemand, OfferingSession, OfferingTag
 from portal.models import CommunityType
 from search.analysis import index_tokens
 from search.backends.base import SearchDocument
@@ -26,7 +26,7 @@ def orderable_offering_ids() -> Iterator[int]:
 
 def offering_documents(offering_ids: Iterable[int]) -> Iterator[SearchDocument]:
     """The documents of these offerings that are orderable (others are skipped:
-    the index must drop them), read in batches at five queries a batch."""
+    the index must drop them), read in batches at six queries a batch."""
     ids = iter(offering_ids)
     while batch := list(islice(ids, BATCH_SIZE)):
         yield from _documents(batch)
@@ -86,6 +86,11 @@ def _documents(ids: list[int]) -> list[SearchDocument]:
         if taken < seats:
             open_starts[offering_id].append(starts_at)
 
+    orders_placed = dict(
+        OfferingDemand.objects.filter(offering_id__in=ids).values_list(
+            "offering_id", "orders_placed"
+        )
+    )
     documents = []
     for entry in entries:
         offering = entry.offering
@@ -126,6 +131,7 @@ def _documents(ids: list[int]) -> list[SearchDocument]:
                 published_at=entry.published_at,
                 open_session_starts=tuple(open_starts[offering.pk]),
                 session_starts=tuple(starts[offering.pk]),
+                orders_placed=orders_placed.get(offering.pk, 0),
             )
         )
     return documents

@@ -11,6 +11,7 @@ from django.db.models.signals import post_delete
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from catalog.models import CatalogEntry, OfferingPage
+from catalog.signals import seats_changed
 from portal.signals import units_changed
 from search import analysis
 from search.tasks import index_replace, offerings_index
@@ -21,6 +22,8 @@ def connect() -> None:
         signal.connect(_offering_changed, sender=OfferingPage)
     units_changed.connect(_units_changed, dispatch_uid="search_follow_units")
     analysis.dictionary_changed.connect(_dictionary_changed)
+    # Elasticsearch stores which sessions have seats left.
+    seats_changed.connect(_seats_changed, dispatch_uid="search_follow_seats")
 
 
 def offerings_index_after_commit(offering_ids: Iterable[int]) -> None:
@@ -47,3 +50,7 @@ def _units_changed(*, department_ids, **kwargs) -> None:
 def _dictionary_changed(**kwargs) -> None:
     # Sent after the commit: a changed word may cut indexed texts differently.
     index_replace.enqueue()
+
+
+def _seats_changed(*, offering_ids, **kwargs) -> None:
+    offerings_index_after_commit(offering_ids)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "portal.apps.PortalUsersAppConfig",
     "catalog.apps.CatalogConfig",
     "search.apps.SearchConfig",
+    "matching.apps.MatchingConfig",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -205,6 +206,14 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rst
 # Invitations are e-mailed only where a mail server is configured; otherwise the
 # import command prints the links and the admin page lists them.
 PORTAL_MAIL_INVITATIONS = bool(EMAIL_HOST)
+# Notifications always reach the portal inbox; they are also e-mailed (at once
+# or in the daily digest, as each user chooses) only where a mail server is.
+PORTAL_MAIL_NOTIFICATIONS = bool(EMAIL_HOST)
+
+# An order nobody answered for this many working days (Chinese calendar, with
+# holidays and 调休) is escalated to the street office and the organization
+# department (manage.py orders_escalate).
+ORDER_ANSWER_WORKING_DAYS = int(os.environ.get("ORDER_ANSWER_WORKING_DAYS", "3"))
 
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 # Which search engine answers (search.backends): "database" or "elasticsearch";

@@ -1,6 +1,8 @@
 """Test run: fast hashing, in-memory mail, no cache, tasks run at once."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 
@@ -13,6 +15,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DIANDAN_TEST_DATABASE = os.environ.get("DATABASE_URL", "sqlite")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as the portal runs: an in-memory database shared between threads
+    # locks whole tables and fails at once instead of waiting (no WAL, no busy
+    # timeout), so concurrency tests would test that instead. One file per
+    # test process, so that two runs in one checkout never share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"diandan-test-{os.getpid()}.sqlite3")
+    }
 # Static files come from the app folders through the finders; nothing is collected.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -58,6 +58,8 @@ class SearchDocument:
     # start of every upcoming session, for the upcoming sort.
     open_session_starts: tuple[datetime, ...]
     session_starts: tuple[datetime, ...]
+    # How often it has been ordered, for the "most ordered" sort.
+    orders_placed: int = 0
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,15 @@ from search.backends.base import (
 from search.models import IndexedOffering
 
 WRITE_BATCH = 500
+# The columns of an indexed offering that a document writes.
+TEXT_FIELDS = [
+    "title",
+    "title_tokens",
+    "summary_tokens",
+    "keywords_tokens",
+    "body_tokens",
+    "department_tokens",
+]
 # At most this many single-term searches are tried when nothing matched.
 SUGGESTED_TERMS = 3
 # SQLite FTS5 column weights, in the table's column order: title, summary,
@@ -260,19 +269,35 @@ class DatabaseEngine(EntryEngine, SearchEngine):
         if not documents:
             return 0
         ids = [document.offering_id for document in documents]
-        if replace:
-            IndexedOffering.objects.filter(pk__in=ids).delete()
+        # Replacing is an upsert, not a delete and an insert: two transactions
+        # indexing one offering at once (two bookings in its sessions, a
+        # booking and a publish) would on PostgreSQL both delete nothing new
+        # and both insert, and the second would fail on the primary key. An
+        # upsert waits for the other writer and then updates its row (on
+        # SQLite, through the FTS update trigger).
+        upsert = (
+            {
+                "update_conflicts": True,
+                "unique_fields": ["offering"],
+                "update_fields": TEXT_FIELDS,
+            }
+            if replace
+            else {}
+        )
         IndexedOffering.objects.bulk_create(
-            IndexedOffering(
-                offering_id=document.offering_id,
-                title=document.title,
-                title_tokens=document.title_tokens,
-                summary_tokens=document.summary_tokens,
-                keywords_tokens=document.keywords_tokens,
-                body_tokens=document.body_tokens,
-                department_tokens=document.department_tokens,
-            )
-            for document in documents
+            (
+                IndexedOffering(
+                    offering_id=document.offering_id,
+                    title=document.title,
+                    title_tokens=document.title_tokens,
+                    summary_tokens=document.summary_tokens,
+                    keywords_tokens=document.keywords_tokens,
+                    body_tokens=document.body_tokens,
+                    department_tokens=document.department_tokens,
+                )
+                for document in documents
+            ),
+            **upsert,
         )
         if connection.vendor == "postgresql":
             IndexedOffering.objects.filter(pk__in=ids).update(

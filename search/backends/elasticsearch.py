@@ -62,6 +62,7 @@ from catalog.browsing import (
 )
 from catalog.filters import (
     FREE,
+    MOST_ORDERED,
     PAID,
     RELEVANCE,
     SEATS_OPEN,
@@ -187,6 +188,7 @@ class OfferingDocument(Document):
     area_ids = Integer(multi=True)
     area_ancestor_ids = Integer(multi=True)
     published_at = Date()
+    orders_placed = Integer()
     sessions = Nested(Session)
 
     class Meta:
@@ -234,6 +236,7 @@ def document_source(document: SearchDocument) -> dict[str, Any]:
         "area_ids": list(document.area_ids),
         "area_ancestor_ids": list(document.area_ancestor_ids),
         "published_at": _iso(document.published_at),
+        "orders_placed": document.orders_placed,
         "sessions": [
             {"starts_at": _iso(start), "has_seats": start in open_starts}
             for start in starts
@@ -443,6 +446,8 @@ def _sort(query: BrowseQuery, now: datetime) -> list[Any]:
             },
             *newest,
         ]
+    if query.sort == MOST_ORDERED:
+        return [{"orders_placed": {"order": "desc", "missing": "_last"}}, *newest]
     if query.sort == RELEVANCE and query.text:
         return [{"_score": {"order": "desc"}}, *newest]
     return newest

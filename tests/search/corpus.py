@@ -1,4 +1,4 @@
-"""A fixed catalog for judging search: about 120 offerings of a district's
+"""A fixed catalog for judging search: about 140 offerings of a district's
 departments, written the way departments write them, and the queries
 communities type, each with the offerings a community worker expects to see.
 

@@ -389,6 +389,7 @@ def test_mapping_is_strict_and_types_every_field():
             "area_ids": {"type": "integer"},
             "area_ancestor_ids": {"type": "integer"},
             "published_at": {"type": "date"},
+            "orders_placed": {"type": "integer"},
             "sessions": {
                 "type": "nested",
                 "properties": {
@@ -540,6 +541,11 @@ def test_empty_scope_matches_nothing():
         ("relevance", "", NEWEST),
         ("relevance", "消防", [{"_score": {"order": "desc"}}, *NEWEST]),
         ("newest", "消防", NEWEST),
+        (
+            "popular",
+            "",
+            [{"orders_placed": {"order": "desc", "missing": "_last"}}, *NEWEST],
+        ),
         (
             "upcoming",
             "",

@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class MatchingConfig(AppConfig):
+    name = "matching"
+    verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from portal import navigation
+
+        navigation.register(_orders_navigation)
+        navigation.register(_needs_navigation)
+
+
+def _orders_navigation(request: HttpRequest) -> list[tuple[str, str]]:
+    from matching.lifecycle import Actor
+    from matching.selectors import side_of
+
+    user = request.user
+    # Only a unit's accounts (and a break-glass superuser) have orders to see.
+    if user.unit is None and not user.is_superuser:
+        return []
+    label = {
+        Actor.COMMUNITY: _("My orders"),
+        Actor.DEPARTMENT: _("Orders to handle"),
+    }.get(side_of(user), _("Orders"))
+    return [(label, reverse("order_list"))]
+
+
+def _needs_navigation(request: HttpRequest) -> list[tuple[str, str]]:
+    user = request.user
+    if user.unit is None and not user.is_superuser:
+        return []
+    return [(_("Needs"), reverse("need_list"))]

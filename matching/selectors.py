@@ -1,0 +1,164 @@
+"""Read queries of orders, each scoped to what a user may see (DESIGN.md,
+invariant 3): views, exports and dashboards reach orders only through
+``orders_visible_to``, so a foreign order is a 404."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from matching.calendar import working_days_between
+from matching.filters import OrderFilter
+from matching.lifecycle import TRANSITIONS, Actor
+from matching.models import ACTIVE_STATES, Order, OrderEvent, OrderState
+from portal.models import Region, Role, User
+from portal.selectors import user_anchor_region
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    """A community sees its own orders; a street office its communities';
+    department staff their department's; the organization department and
+    administrators those of the communities in their area (everything for a
+    unit-less superuser)."""
+    orders = Order.objects.select_related(
+        "offering", "session", "community", "department"
+    )
+    if not user.is_authenticated:
+        return orders.none()
+    if user.role in (Role.DEPARTMENT_PUBLISHER, Role.DEPARTMENT_APPROVER):
+        return orders.filter(department_id=user.department_id)
+    anchor = user_anchor_region(user)
+    if anchor is None:
+        return orders if user.is_superuser else orders.none()
+    return orders.filter(community__in=Region.objects.subtree(anchor))
+
+
+def order_visible_to(*, user: User, order_id: int) -> Order:
+    order = orders_visible_to(user).filter(pk=order_id).first()
+    if order is None:
+        raise Http404
+    return order
+
+
+# Worklists -------------------------------------------------------------------
+
+
+def side_of(user: User) -> Actor | None:
+    """The side ``user``'s role takes in every order they see: community
+    operators see only their community's orders, department staff only their
+    department's. None for those who watch without acting."""
+    if user.role == Role.COMMUNITY_OPERATOR:
+        return Actor.COMMUNITY
+    if user.role in (Role.DEPARTMENT_PUBLISHER, Role.DEPARTMENT_APPROVER):
+        return Actor.DEPARTMENT
+    return None
+
+
+def turn_states(side: Actor | None) -> list[str]:
+    """The states in which an order waits for ``side``, in lifecycle order
+    (a department answers, then schedules, then delivers). Rejecting and
+    cancelling are possible nearly always, so they mark nobody's turn: an
+    order on the waiting list waits for a seat, not for the department."""
+    states: list[str] = []
+    for transition in TRANSITIONS.values():
+        if transition.actor != side or transition.target in (
+            OrderState.REJECTED,
+            OrderState.CANCELLED,
+        ):
+            continue
+        states += [state for state in transition.sources if state not in states]
+    return states
+
+
+def order_worklist(*, user: User, params: Mapping[str, Any]) -> OrderFilter:
+    """The orders ``user`` may see, filtered by ``params``: first those
+    waiting for the user's side, by stage and then the longest-waiting first,
+    each with ``waiting_since`` (its last change); then the rest, newest
+    first."""
+    orders = orders_visible_to(user)
+    turn = turn_states(side_of(user))
+    if turn:
+        orders = orders.annotate(
+            turn=Case(
+                *[
+                    When(state=state, then=Value(rank))
+                    for rank, state in enumerate(turn)
+                ],
+                default=Value(len(turn)),
+                output_field=IntegerField(),
+            ),
+            waiting_since=Case(When(state__in=turn, then=F("changed_at"))),
+        ).order_by("turn", "waiting_since", "-placed_at", "-pk")
+    return OrderFilter(params, queryset=orders, user=user)
+
+
+def order_state_counts(*, user: User) -> dict[str, int]:
+    """How many of the orders ``user`` may see are in each state (one query)."""
+    rows = (
+        orders_visible_to(user)
+        .order_by()
+        .values_list("state")
+        .annotate(count=Count("pk"))
+    )
+    return dict(rows)
+
+
+def orders_under_way(*, user: User, offering_id: int) -> QuerySet[Order]:
+    """The orders of ``offering_id`` still under way that ``user`` may see:
+    on the order form, the sessions the community has already ordered."""
+    return orders_visible_to(user).filter(
+        offering_id=offering_id, state__in=ACTIVE_STATES
+    )
+
+
+def order_by_key(*, user: User, key: uuid.UUID) -> Order | None:
+    """The order ``user`` placed with the order form's ``key``, if any: a
+    submit that arrives twice finds the first one."""
+    return orders_visible_to(user).filter(idempotency_key=key, placed_by=user).first()
+
+
+# The answer clock (SLA): how long a department has had to answer an order,
+# in working days of the Chinese calendar (matching.calendar).
+
+
+def orders_answer_clock(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """``orders`` with ``answer_clock_from``: when the department's time to
+    answer began — when the order was placed, or, for an order that waited for
+    a seat, when it left the waiting list (it could not be accepted before)."""
+    promoted_at = (
+        OrderEvent.objects.filter(order=OuterRef("pk"), action="promote")
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return orders.annotate(
+        answer_clock_from=Coalesce(Subquery(promoted_at), F("placed_at"))
+    )
+
+
+def working_days_waiting(order: Order, now: datetime | None = None) -> int:
+    """Whole working days the department has had to answer ``order`` by
+    ``now`` (the day the clock started not counted, see matching.calendar):
+    from ``answer_clock_from`` where the list was annotated with it
+    (``orders_answer_clock``), else from when the order was placed. The order
+    is escalated once this reaches ``ORDER_ANSWER_WORKING_DAYS``."""
+    start = getattr(order, "answer_clock_from", None) or order.placed_at
+    return working_days_between(
+        timezone.localtime(start), timezone.localtime(now or timezone.now())
+    )

@@ -1,0 +1,47 @@
+"""The booking benchmark keeps running against the code it measures."""
+
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def test_the_booking_benchmark_prints_its_table():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/booking.py",
+            "--threads",
+            "2,4",
+            "--sessions",
+            "4",
+            "--seats",
+            "2",
+            "--orders",
+            "12",
+            "--offerings",
+            "2",
+            "--rounds",
+            "1",
+        ],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    variants = ("order_place", "naive read-check-save", "select_for_update")
+    rows = {
+        (line.split()[0], line[9:31].strip()): line.split()
+        for line in result.stdout.splitlines()
+        if line[9:31].strip() in variants
+    }
+    assert set(rows) == {
+        (threads, variant) for threads in ("2", "4") for variant in variants
+    }
+    # The project's path: every order placed, none overbooked, no errors.
+    for threads in ("2", "4"):
+        cells = rows[threads, "order_place"]
+        seated, taken, lost, overbooked, *errors = (int(c) for c in cells[5:-1])
+        assert (seated, taken, lost, overbooked, errors) == (8, 8, 0, 0, [0, 0, 0, 0])
+    assert "2 threads: order_place is correct" in result.stdout

@@ -1,0 +1,220 @@
+"""Seats under real concurrency: many communities ordering the last seats of a
+session at the same moment, cancellations racing new orders, and a form sent
+twice at once. Each thread stands for one request: its own database
+connection, closed when it ends, and data committed for all to see."""
+
+import logging
+import threading
+import uuid
+
+import pytest
+from django.db import connections
+from django.db.models import Sum
+from django_tasks.base import TaskResultStatus
+from django_tasks.signals import task_finished
+
+from matching.models import Order, OrderState
+from matching.services import order_place, order_transition
+from tests.matching.helpers import operator_of, scheduled_offering
+
+# Committed data, visible to every thread; the database is emptied after each
+# test and what the migrations loaded (taxonomies, the site) is put back.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+THREADS = 64
+
+
+def race(calls):
+    """Run each call in a thread of its own, all let go at once, and return
+    (results, errors) in the order of ``calls``; a thread that raised has its
+    exception in ``errors`` and None in ``results``."""
+    start = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+    errors = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            start.wait()
+            results[index] = call()
+        except Exception as error:
+            errors[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call))
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results, errors
+
+
+class _Errors(logging.Handler):
+    def __init__(self, failed):
+        super().__init__(level=logging.ERROR)
+        self.failed = failed
+
+    def emit(self, record):
+        self.failed.append(record.getMessage())
+
+
+@pytest.fixture
+def failed_after_commit():
+    """Work done after an order commits (indexing the offering, notifying the
+    other side) that failed: neither raises to the caller. The immediate task
+    backend records a failed task; a robust on_commit callback logs."""
+    failed = []
+
+    def record(*, task_result, **kwargs):
+        if task_result.status == TaskResultStatus.FAILED:
+            failed.append(task_result.errors[-1].traceback)
+
+    handler = _Errors(failed)
+    task_finished.connect(record, weak=False)
+    logging.getLogger().addHandler(handler)
+    yield failed
+    logging.getLogger().removeHandler(handler)
+    task_finished.disconnect(record)
+
+
+def place(user, page, session, participants=1, **fields):
+    return lambda: order_place(
+        user=user,
+        offering=page,
+        session=session,
+        participants=participants,
+        contact_name="王丽",
+        contact_phone="13800000001",
+        **fields,
+    )
+
+
+def withdraw(order):
+    return lambda: order_transition(
+        order_id=order.pk, user=order.placed_by, action="withdraw"
+    )
+
+
+def seats_held(session):
+    """Seats the session counts as taken and seats its orders hold."""
+    session.refresh_from_db()
+    held = Order.objects.filter(session=session, holds_seats=True).aggregate(
+        seats=Sum("participants")
+    )["seats"]
+    return session.seats_taken, held or 0
+
+
+def test_the_last_ten_seats_go_to_ten_communities_and_the_rest_wait(
+    street, department, failed_after_commit
+):
+    page, session = scheduled_offering(department, seats=30)
+    for _ in range(4):
+        place(operator_of(street), page, session, participants=5)()
+    racers = [operator_of(street) for _ in range(THREADS)]
+
+    orders, errors = race([place(user, page, session) for user in racers])
+
+    assert errors == [None] * THREADS
+    assert failed_after_commit == []
+    holding = [order for order in orders if order.holds_seats]
+    assert len(holding) == 10
+    assert {order.state for order in holding} == {OrderState.SUBMITTED}
+    waiting = [order for order in orders if not order.holds_seats]
+    assert {order.state for order in waiting} == {OrderState.WAITLISTED}
+    assert len({order.community_id for order in orders}) == THREADS
+    assert seats_held(session) == (30, 30)
+    # What the threads were told is what was stored.
+    stored = dict(
+        Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("pk", "state")
+    )
+    assert stored == {order.pk: order.state for order in orders}
+
+
+def test_cancellations_racing_new_orders_hand_every_freed_seat_on(
+    street, department, failed_after_commit
+):
+    page, session = scheduled_offering(department, seats=10)
+    held = [place(operator_of(street), page, session)() for _ in range(10)]
+    waiting = [place(operator_of(street), page, session)() for _ in range(3)]
+    newcomers = [operator_of(street) for _ in range(THREADS - len(held))]
+
+    results, errors = race(
+        [withdraw(order) for order in held]
+        + [place(user, page, session) for user in newcomers]
+    )
+
+    assert errors == [None] * THREADS
+    assert failed_after_commit == []
+    # Ten seats freed, three waiting before and 54 new orders: the session is
+    # full again, and the three that waited longest got their seats first.
+    assert seats_held(session) == (10, 10)
+    for order in waiting:
+        order.refresh_from_db()
+        assert (order.state, order.holds_seats) == (OrderState.SUBMITTED, True)
+    assert [order.state for order in results[: len(held)]] == [
+        OrderState.CANCELLED
+    ] * len(held)
+    assert not Order.objects.filter(
+        state=OrderState.CANCELLED, holds_seats=True
+    ).exists()
+    # The seven seats left went to seven newcomers; the others wait.
+    placed = Order.objects.filter(pk__in=[o.pk for o in results[len(held) :]])
+    assert placed.filter(holds_seats=True).count() == 7
+    assert placed.filter(state=OrderState.WAITLISTED).count() == len(newcomers) - 7
+
+
+def test_a_seat_freed_while_another_community_orders_goes_to_it(
+    street, department, failed_after_commit
+):
+    # One race per session, all at once: the community holding the only seat
+    # cancels while another community orders it.
+    races = []
+    for _ in range(THREADS // 2):
+        page, session = scheduled_offering(department, seats=1)
+        held = place(operator_of(street), page, session)()
+        races.append((session, held, place(operator_of(street), page, session)))
+
+    results, errors = race(
+        [call for _session, held, order in races for call in (withdraw(held), order)]
+    )
+
+    assert errors == [None] * THREADS
+    assert failed_after_commit == []
+    # Whichever came first, the newcomer has the seat: either it was free, or
+    # the newcomer waited and was promoted when it was freed. Never does it
+    # wait beside an empty seat.
+    for (session, _held, _order), newcomer in zip(races, results[1::2], strict=True):
+        newcomer.refresh_from_db()
+        assert (newcomer.state, newcomer.holds_seats) == (OrderState.SUBMITTED, True)
+        assert seats_held(session) == (1, 1)
+
+
+def test_a_form_sent_twice_at_once_makes_one_order(
+    street, department, failed_after_commit
+):
+    page, session = scheduled_offering(department, seats=20)
+    users = [operator_of(street) for _ in range(THREADS // 2)]
+    keys = [uuid.uuid4() for _ in users]
+
+    orders, errors = race(
+        [
+            place(user, page, session, idempotency_key=key)
+            for user, key in zip(users, keys, strict=True)
+            for _twice in range(2)
+        ]
+    )
+
+    assert errors == [None] * THREADS
+    assert failed_after_commit == []
+    for first, again in zip(orders[::2], orders[1::2], strict=True):
+        assert first.pk == again.pk
+    assert Order.objects.filter(session=session).count() == len(users)
+    assert seats_held(session) == (20, 20)
+    assert (
+        Order.objects.filter(session=session, state=OrderState.WAITLISTED).count()
+        == len(users) - 20
+    )

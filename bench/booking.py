@@ -29,14 +29,14 @@ project does, so the table compares the seat-taking strategies alone.
 
 Each line adds up ``--rounds`` runs (the rounds interleave the variants, in
 turn each first): orders per second (orders given a seat or put on the
-waiting list; wall time from the start signal to the last thread's end),
-median and p95 time of one order; orders told they have a seat, seats
-counted taken, and the difference (lost updates: two orders counted as one
-seat); sessions where more orders hold a seat than it has (overbooked: the
-check constraint cannot see a lost update); errors raised to the caller:
-check-constraint violations, lock errors ("database is locked", deadlocks,
-serialization failures) and any other; errors in the work done after the
-commit (failed index tasks, notifications that raised).
+waiting list; wall time from the start signal to the last thread's end) and
+the slowest and fastest run's; median and p95 time of one order; orders told
+they have a seat, seats counted taken, and the difference (lost updates: two
+orders counted as one seat); sessions where more orders hold a seat than it
+has (overbooked: the check constraint cannot see a lost update); errors
+raised to the caller: check-constraint violations, lock errors ("database is
+locked", deadlocks, serialization failures) and any other; errors in the work
+done after the commit (failed index tasks, notifications that raised).
 
 Target (from the issue): no overbooking, no lock errors, and a throughput at
 least that of the best correct peer.
@@ -82,6 +82,8 @@ class Run:
     variant: str
     rounds: int = 0
     wall: float = 0.0
+    # Orders per second of each round, for the spread between runs.
+    per_round: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     outcomes: Counter = field(default_factory=Counter)
     seats_taken: int = 0
@@ -394,12 +396,14 @@ def measure(run: Run, world: World, *, orders: int, sessions: int, seats: int) -
         began = time.perf_counter()
         for worker in workers:
             worker.join()
-        run.wall += time.perf_counter() - began
+        wall = time.perf_counter() - began
+        run.wall += wall
     finally:
         matching.services.session_seats_take = original
         task_finished.disconnect(failed)
         logging.getLogger().removeHandler(errors_logged)
     run.background_errors += errors_logged.count
+    run.per_round.append((run.orders - placed) / wall)
     ids = [session.pk for session in created]
     run.seats_taken += sum(
         OfferingSession.objects.filter(pk__in=ids).values_list("seats_taken", flat=True)
@@ -485,7 +489,8 @@ def print_table(
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        engine = f"PostgreSQL {connection.cursor().connection.info.server_version}"
+        version = connection.cursor().connection.info.server_version
+        engine = f"PostgreSQL {version // 10000}.{version % 10000}"
     else:
         import sqlite3
 
@@ -495,7 +500,7 @@ def print_table(
         f"in runs of {sessions} new sessions × {seats} seats\n"
     )
     header = (
-        f"{'threads':>7}  {'variant':<22} {'orders/s':>8} {'median ms':>9} "
+        f"{'threads':>7}  {'variant':<22} {'orders/s':>8} {'runs':>9} {'median ms':>9} "
         f"{'p95 ms':>7} {'seated':>6} {'taken':>6} {'lost':>5} "
         f"{'overbooked':>10} {'constraint':>10} {'lock err':>8} {'other err':>9} "
         f"{'after-commit err':>16} {'wall s':>6}"
@@ -505,6 +510,7 @@ def print_table(
     for run in runs:
         print(
             f"{run.threads:>7}  {run.variant:<22} {run.orders / run.wall:>8.0f} "
+            f"{f'{min(run.per_round):.0f}–{max(run.per_round):.0f}':>9} "
             f"{statistics.median(run.latencies):>9.1f} {_p95(run.latencies):>7.1f} "
             f"{run.outcomes['seat']:>6} {run.seats_taken:>6} {run.lost:>5} "
             f"{run.overbooked:>10} {run.outcomes['constraint']:>10} "

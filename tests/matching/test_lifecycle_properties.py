@@ -24,11 +24,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    Bundle,
     RuleBasedStateMachine,
     initialize,
     invariant,
-    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -61,18 +59,22 @@ USERS = (
     "operator_a3",
     "operator_b1",
     "operator_b2",
+    "operator_b3",
+    "operator_a4",
     "street_officer",
     "publisher",
     "approver",
     "outsider",  # a publisher of another department
 )
-OPERATORS = USERS[:6]
+OPERATORS = USERS[:8]
 DEPARTMENT_STAFF = ("publisher", "approver")
 # What may be ordered: a session of an offering open to the whole district, a
 # session of one served in street A only, and an offering on request. Few
 # sessions, so that orders crowd into them and waiting lists form.
 TARGETS = ("talk", "street_a_only", "on_request")
 SESSION_TARGETS = TARGETS[:2]
+# Now and then a placement sends an earlier form again.
+FORMS = ("new", "new", "new", "sent again")
 
 # Orders of a session that count their participants in its seats taken. A
 # confirmed order keeps its seats: its people took them, and freeing them
@@ -155,8 +157,6 @@ def books_read(session_ids) -> Books:
 
 
 class OrderLifecycle(RuleBasedStateMachine):
-    placements = Bundle("placements")
-
     def __init__(self, world: World):
         super().__init__()
         self.world = world
@@ -189,26 +189,42 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     # ---- rules -------------------------------------------------------------
 
-    @rule(
-        target=placements,
-        # Mostly people who may order, so that orders pile up.
-        user=st.one_of(st.sampled_from(OPERATORS), st.sampled_from(USERS)),
-        what=st.sampled_from(TARGETS),
-        participants=st.integers(1, 3),
-        dates_ok=st.booleans(),
-    )
-    def place(self, user, what, participants, dates_ok):
+    @rule(data=st.data())
+    def place(self, data):
         before = self.books()
+        # Lean towards sessions, and towards communities with no order under
+        # way in the session: orders crowd in and waiting lists form.
+        what = data.draw(mostly(SESSION_TARGETS, TARGETS), label="what")
+        user = data.draw(mostly(self.newcomers(what, before), USERS), label="user")
+        participants = data.draw(st.integers(1, 3), label="participants")
+        dates_ok = what != "on_request" or data.draw(st.booleans(), label="dates ok")
+        form = data.draw(st.sampled_from(FORMS), label="form") if self.placed else "new"
+        if form == "sent again":
+            # A form sent again (a double click, a reload) finds its order,
+            # whatever it says now; nobody else may use the form's key.
+            mine = [placement for placement in self.placed if placement.user == user]
+            placement = data.draw(mostly(mine, self.placed), label="sent before")
+            if placement.user == user:
+                order = self.order_place(
+                    user, what, participants, dates_ok, placement.key
+                )
+                assert order.pk == placement.order_id
+            else:
+                with pytest.raises(PermissionDenied):
+                    self.order_place(user, what, participants, dates_ok, placement.key)
+            assert self.books() == before, "a form sent again changed something"
+            return
+
         session = self.sessions.get(what)
         expected = self.placing_outcome(user, what, participants, before)
-        if what == "on_request" and not dates_ok:
-            expected = expected if expected is PermissionDenied else OrderError
+        if not dates_ok and expected is not PermissionDenied:
+            expected = OrderError
         key = uuid.uuid4()
         if isinstance(expected, type):
             with pytest.raises(expected):
                 self.order_place(user, what, participants, dates_ok, key)
             assert self.books() == before, "a refused order changed something"
-            return multiple()
+            return
         order = self.order_place(user, what, participants, dates_ok, key)
         self.placed.append(Placement(order_id=order.pk, key=key, user=user))
         after = self.books()
@@ -221,26 +237,6 @@ class OrderLifecycle(RuleBasedStateMachine):
         if order.holds_seats:
             seats[session.pk] += participants
         assert after.seats_taken == seats
-        return self.placed[-1]
-
-    @rule(
-        placement=placements,
-        someone_else=st.one_of(st.none(), st.sampled_from(USERS)),
-        what=st.sampled_from(TARGETS),
-        participants=st.integers(1, 3),
-    )
-    def place_again(self, placement, someone_else, what, participants):
-        """A second submit of the same form finds the first order, whatever it
-        says now; nobody else may use the form's key."""
-        user = someone_else or placement.user
-        before = self.books()
-        if user != placement.user:
-            with pytest.raises(PermissionDenied):
-                self.order_place(user, what, participants, True, placement.key)
-        else:
-            order = self.order_place(user, what, participants, True, placement.key)
-            assert order.pk == placement.order_id
-        assert self.books() == before, "a second submit changed something"
 
     @precondition(lambda self: self.placed)
     @rule(data=st.data())
@@ -250,31 +246,22 @@ class OrderLifecycle(RuleBasedStateMachine):
         # refused: lean towards orders still under way, actions their state
         # allows and people on the action's side, so that orders get far into
         # their lifecycle and waiting lists move.
-        orders = st.sampled_from(self.placed)
         live = [
             placement
             for placement in self.placed
             if before.orders[placement.order_id].state not in TERMINAL_STATES
         ]
-        if live:
-            orders = st.one_of(st.sampled_from(live), orders)
-        placement = data.draw(orders, label="order")
+        placement = data.draw(mostly(live, self.placed), label="order")
         row = before.orders[placement.order_id]
         possible = [
             action
             for action, t in TRANSITIONS.items()
             if row.state in t.sources and t.actor != Actor.PORTAL
         ]
-        actions = st.sampled_from(sorted(TRANSITIONS))
-        if possible:
-            actions = st.one_of(st.sampled_from(possible), actions)
-        action = data.draw(actions, label="action")
+        action = data.draw(mostly(possible, sorted(TRANSITIONS)), label="action")
         transition = TRANSITIONS[action]
-        users = st.sampled_from(USERS)
         own_side = self.side_users(transition.actor, row)
-        if own_side:
-            users = st.one_of(st.sampled_from(own_side), users)
-        user = data.draw(users, label="user")
+        user = data.draw(mostly(own_side, USERS), label="user")
         with_details = data.draw(st.sampled_from((True, True, False)), label="details")
 
         expected = self.acting_outcome(user, action, with_details, row)
@@ -439,6 +426,33 @@ class OrderLifecycle(RuleBasedStateMachine):
             return OrderError
         return None
 
+    def first_in_line(self, books: Books) -> list[Placement]:
+        firsts = {}
+        for pk, row in sorted(
+            books.orders.items(), key=lambda item: (item[1].placed_at, item[0])
+        ):
+            if row.state == S.WAITLISTED:
+                firsts.setdefault(row.session_id, pk)
+        return [p for p in self.placed if p.order_id in firsts.values()]
+
+    def newcomers(self, what: str, books: Books) -> list[str]:
+        """Operators who may order ``what`` and have no order under way in it."""
+        session = self.sessions.get(what)
+        busy = {
+            row.community_id
+            for row in books.orders.values()
+            if session and row.session_id == session.pk and row.state in ACTIVE_STATES
+        }
+        return [
+            user
+            for user in OPERATORS
+            if self.world.users[user].region_id not in busy
+            and (
+                what != "street_a_only"
+                or self.world.users[user].region.street_id == self.world.street_a_id
+            )
+        ]
+
     def side(self, user: str, row: OrderRow) -> Actor | None:
         """The side ``user`` is on for the order, as the product defines it."""
         person = self.world.users[user]
@@ -450,6 +464,15 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     def side_users(self, actor: Actor, row: OrderRow) -> list[str]:
         return [user for user in USERS if self.side(user, row) == actor]
+
+
+def mostly(preferred, anything) -> st.SearchStrategy:
+    """Draws from ``preferred`` three times in four (when it has something),
+    else from ``anything``."""
+    anything = st.sampled_from(list(anything))
+    if not preferred:
+        return anything
+    return st.one_of(*[st.sampled_from(list(preferred))] * 3, anything)
 
 
 def history_is_unbroken(pk: int, row: OrderRow, events: tuple[EventRow, ...]):
@@ -477,6 +500,8 @@ def world(street, department):
         "operator_a3": operator_of(street),
         "operator_b1": operator_of(street_b),
         "operator_b2": operator_of(street_b),
+        "operator_b3": operator_of(street_b),
+        "operator_a4": operator_of(street),
         "street_officer": UserFactory(role=Role.STREET_OFFICE, region=street),
         "publisher": UserFactory(
             role=Role.DEPARTMENT_PUBLISHER, region=None, department=department

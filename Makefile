@@ -13,7 +13,7 @@ run: install db demo
 
 ## Install everything, then lint and run the whole test suite
 test: install lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 install: system-packages python-packages messages
 
@@ -48,7 +48,7 @@ db: python-packages
 demo: db
 	$(PY) manage.py seed_demo && $(PY) manage.py seed_catalog_demo
 	$(PY) manage.py search_index update --no-progress
-	$(PY) manage.py seed_matching_demo
+	$(PY) manage.py seed_matching_demo && $(PY) manage.py seed_orders_demo
 
 lint: python-packages
 	$(PY) -m ruff check .

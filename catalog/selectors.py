@@ -76,23 +76,31 @@ def offering_upcoming_sessions(offering: OfferingPage) -> QuerySet[OfferingSessi
 
 
 def offering_orderable_by(*, offering: OfferingPage, user: User) -> bool:
-    """Whether ``user`` orders for a community that may order ``offering`` now:
-    the offering is in the catalog (published and open, so it has an entry)
-    and serves the community's region or a region containing it.
+    """Whether ``user`` orders for a community that may order ``offering`` now
+    (see ``orderable_entry``). The offering page asks this to offer its order
+    link."""
+    return orderable_entry(offering=offering, user=user) is not None
 
-    The offering page asks this to offer its order link; ``matching`` checks
-    the same when the order is placed.
-    """
+
+def orderable_entry(*, offering: OfferingPage, user: User) -> CatalogEntry | None:
+    """The offering's catalog entry if ``user`` orders for a community that may
+    order it now: the offering is in the catalog (published and open, so it
+    has an entry) and serves the community's region or a region containing
+    it; else None. ``matching`` places orders with the entry's department."""
     if not (
         user.is_authenticated
         and user.is_active
         and user.role == Role.COMMUNITY_OPERATOR
         and user.region_id
     ):
-        return False
-    return CatalogEntry.objects.filter(
-        pk=offering.pk, areas__in=[user.region_id, *user.region.ancestor_ids()]
-    ).exists()
+        return None
+    return (
+        CatalogEntry.objects.filter(
+            pk=offering.pk, areas__in=[user.region_id, *user.region.ancestor_ids()]
+        )
+        .distinct()
+        .first()
+    )
 
 
 # Catalog browsing ------------------------------------------------------------

@@ -9,10 +9,12 @@ class MatchingConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        from portal import navigation
+        from matching.dashboards import workbench_panels
+        from portal import dashboard, navigation
 
         navigation.register(_orders_navigation)
         navigation.register(_needs_navigation)
+        dashboard.register(workbench_panels)
 
 
 def _orders_navigation(request: HttpRequest) -> list[tuple[str, str]]:

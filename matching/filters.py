@@ -18,20 +18,9 @@ from portal.models import Department, Region, Role, User
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class OrderFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(
-        label=_("State"), choices=OrderState.choices, empty_label=_("Any state")
-    )
-    department = django_filters.ModelChoiceFilter(
-        label=_("Department"),
-        queryset=Department.objects.none(),
-        empty_label=_("Any department"),
-    )
-    community = django_filters.ModelChoiceFilter(
-        label=_("Community"),
-        queryset=Region.objects.none(),
-        empty_label=_("Any community"),
-    )
+class PlacedFilter(django_filters.FilterSet):
+    """Orders placed in a period; and whether anything narrows the list."""
+
     placed_from = django_filters.DateFilter(
         label=_("Placed from"),
         field_name="placed_at",
@@ -48,6 +37,27 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields: list[str] = []
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether the list is narrowed: it then offers to clear the filters."""
+        return self.is_bound and any(self.data.get(name) for name in self.filters)
+
+
+class OrderFilter(PlacedFilter):
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=OrderState.choices, empty_label=_("Any state")
+    )
+    department = django_filters.ModelChoiceFilter(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        empty_label=_("Any department"),
+    )
+    community = django_filters.ModelChoiceFilter(
+        label=_("Community"),
+        queryset=Region.objects.none(),
+        empty_label=_("Any community"),
+    )
 
     def __init__(
         self,
@@ -73,8 +83,3 @@ class OrderFilter(django_filters.FilterSet):
             self.filters["department"].queryset = Department.objects.filter(
                 pk__in=visible.values("department_id")
             ).order_by("name")
-
-    @property
-    def is_filtered(self) -> bool:
-        """Whether the list is narrowed: it then offers to clear the filters."""
-        return self.is_bound and any(self.data.get(name) for name in self.filters)

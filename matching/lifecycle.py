@@ -49,7 +49,11 @@ TRANSITIONS: dict[str, Transition] = {
             "schedule", (S.ACCEPTED,), S.SCHEDULED, Actor.DEPARTMENT, _("Schedule")
         ),
         Transition(
-            "deliver", (S.SCHEDULED,), S.DELIVERED, Actor.DEPARTMENT, _("Delivered")
+            "deliver",
+            (S.SCHEDULED,),
+            S.DELIVERED,
+            Actor.DEPARTMENT,
+            _("Record the delivery"),
         ),
         Transition(
             "confirm", (S.DELIVERED,), S.CONFIRMED, Actor.COMMUNITY, _("Confirm")

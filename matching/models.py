@@ -132,11 +132,12 @@ class Order(models.Model):
         return f"#{self.pk} {self.offering_id}"
 
 
-class OrderEvent(models.Model):
-    """One change of an order's state: who, when, from what to what, and why."""
+class StateChange(models.Model):
+    """One change in the life of an order or a need: who took which action,
+    when, and why. Each subclass adds what changed and from what to what."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    # None: the portal itself (a promotion from the waiting list, an escalation).
+    # None: the portal itself (a promotion from the waiting list, an
+    # escalation, an order that failed reopening its need).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -144,16 +145,25 @@ class OrderEvent(models.Model):
         related_name="+",
     )
     action = models.CharField(max_length=20)
-    # Empty for the event that placed the order.
-    from_state = models.CharField(max_length=12, choices=OrderState.choices, blank=True)
-    to_state = models.CharField(max_length=12, choices=OrderState.choices)
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
+
+
+class OrderEvent(StateChange):
+    """One change of an order's state: who, when, from what to what, and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Empty for the event that placed the order.
+    from_state = models.CharField(max_length=12, choices=OrderState.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=OrderState.choices)
+
+    class Meta(StateChange.Meta):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_state} → {self.to_state}"
@@ -361,19 +371,11 @@ class NeedResponse(models.Model):
         return f"{self.need_id}: {self.department_id} {self.kind}"
 
 
-class NeedEvent(models.Model):
+class NeedEvent(StateChange):
     """One step in a need's history: posted, answered, accepted, matched to an
     order, reopened, fulfilled or closed — who, when, from what to what."""
 
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="events")
-    # None: the portal itself (an order that failed reopens its need).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    action = models.CharField(max_length=20)
     # Empty for the event that posted the need; equal to ``to_state`` for an
     # answer, which does not change the state.
     from_state = models.CharField(max_length=10, choices=NeedState.choices, blank=True)
@@ -384,13 +386,10 @@ class NeedEvent(models.Model):
     order = models.ForeignKey(
         Order, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(StateChange.Meta):
         verbose_name = _("need event")
         verbose_name_plural = _("need events")
-        ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.need_id}: {self.from_state} → {self.to_state}"

@@ -10,6 +10,9 @@ here; for a scheduled offering the community places it on the order form, and
 ``need_order_changed`` (called by ``order_transition``) then fulfils the need
 when the order is confirmed, and reopens it when the order is rejected or
 cancelled.
+
+After commit the other side hears of each step and message
+(``matching.need_notifications``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from matching.models import (
     OrderState,
 )
 from matching.need_lifecycle import NEED_TRANSITIONS, NeedSide, need_allows
+from matching.need_notifications import message_notify, need_event_notify
 from matching.need_selectors import may_converse, need_side, proposable_offerings
 from matching.services import OrderError, order_place
 from portal.models import Role, User
@@ -120,7 +124,7 @@ def need_post(
         preferred_from=preferred_from,
         preferred_to=preferred_to,
     )
-    _event(need, user, "post", "")
+    need_event_notify(_event(need, user, "post", ""))
     suggestions = recommend.need_suggestions(
         community=user.region,
         category=category,
@@ -196,7 +200,9 @@ def need_respond(
         offering=offering,
         note=note,
     )
-    _event(need, user, action, need.state, response=response, note=note)
+    need_event_notify(
+        _event(need, user, action, need.state, response=response, note=note)
+    )
     return response
 
 
@@ -256,7 +262,7 @@ def need_accept_proposal(
     if response.accepted_at is None:
         response.accepted_at = timezone.now()
         response.save(update_fields=["accepted_at"])
-        _event(need, user, "accept", need.state, response=response)
+        need_event_notify(_event(need, user, "accept", need.state, response=response))
     if offering.availability == Availability.SCHEDULED:
         return Acceptance(response, None)
     try:
@@ -300,7 +306,7 @@ def need_close(*, need_id: int, user: User, reason: str) -> Need:
     need.state = NeedState.CLOSED
     need.closed_reason = reason
     need.save(update_fields=["state", "closed_reason", "changed_at"])
-    _event(need, user, "close", previous, note=reason)
+    need_event_notify(_event(need, user, "close", previous, note=reason))
     return need
 
 
@@ -408,8 +414,11 @@ def message_post(*, thread: Order | Need, user: User, body: str) -> Message:
     if len(body) > MESSAGE_MAX_LENGTH:
         raise NeedError(ERROR_MESSAGE_LONG % {"count": MESSAGE_MAX_LENGTH})
     if isinstance(thread, Order):
-        return Message.objects.create(order=thread, author=user, body=body)
-    return Message.objects.create(need=thread, author=user, body=body)
+        message = Message.objects.create(order=thread, author=user, body=body)
+    else:
+        message = Message.objects.create(need=thread, author=user, body=body)
+    message_notify(message)
+    return message
 
 
 # ------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ from matching import need_views
 urlpatterns = [
     path("needs/", need_views.need_list, name="need_list"),
     path("needs/new/", need_views.need_new, name="need_new"),
+    path("needs/export/", need_views.need_export, name="need_export"),
     path("needs/gap/", need_views.need_gap, name="need_gap"),
+    path("needs/gap/export/", need_views.need_gap_export, name="need_gap_export"),
     path("needs/<int:need_id>/", need_views.need_detail, name="need_detail"),
     path(
         "needs/<int:need_id>/answer/<slug:kind>/",

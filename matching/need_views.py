@@ -22,6 +22,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import catalog_lookups
+from matching.exports import (
+    GAP_FILE,
+    NEEDS_FILE,
+    export_filename,
+    export_url,
+    gap_sheets,
+    need_sheet,
+)
 from matching.models import (
     Need,
     NeedResponseKind,
@@ -51,6 +59,7 @@ from matching.need_selectors import (
     unmet_needs_summary,
 )
 from matching.selectors import order_visible_to
+from portal.exports import xlsx_response
 from portal.models import Role
 
 NEEDS_PER_PAGE = 25
@@ -100,7 +109,17 @@ def need_list(request: HttpRequest) -> HttpResponse:
             "can_see_gap": may_see_gap(user),
             "is_department": user.role
             in (Role.DEPARTMENT_PUBLISHER, Role.DEPARTMENT_APPROVER),
+            "export_url": export_url("need_export", request.GET),
         },
+    )
+
+
+@login_required
+def need_export(request: HttpRequest) -> HttpResponse:
+    """Every need of the list, filtered as the list is, as an XLSX file."""
+    return xlsx_response(
+        filename=export_filename(NEEDS_FILE),
+        sheets=[need_sheet(user=request.user, params=request.GET)],
     )
 
 
@@ -261,6 +280,16 @@ def need_gap(request: HttpRequest) -> HttpResponse:
         request,
         "matching/needs/need_gap.html",
         {"summary": unmet_needs_summary(request.user)},
+    )
+
+
+@login_required
+def need_gap_export(request: HttpRequest) -> HttpResponse:
+    """The gap page's three tables, as the three sheets of an XLSX file."""
+    if not may_see_gap(request.user):
+        raise PermissionDenied
+    return xlsx_response(
+        filename=export_filename(GAP_FILE), sheets=gap_sheets(user=request.user)
     )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -15,8 +16,10 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -24,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from catalog.models import CatalogEntry, OfferingSession
 from matching.calendar import working_days_between
 from matching.filters import OrderFilter
 from matching.lifecycle import TRANSITIONS, Actor
@@ -161,4 +165,93 @@ def working_days_waiting(order: Order, now: datetime | None = None) -> int:
     start = getattr(order, "answer_clock_from", None) or order.placed_at
     return working_days_between(
         timezone.localtime(start), timezone.localtime(now or timezone.now())
+    )
+
+
+# Sessions and their rosters ----------------------------------------------------
+
+# Orders that bring people to a session: they hold its seats, or held them
+# until the delivery was recorded.
+ROSTER_STATES = (
+    OrderState.ACCEPTED,
+    OrderState.SCHEDULED,
+    OrderState.DELIVERED,
+    OrderState.CONFIRMED,
+)
+
+
+def department_sessions_upcoming(
+    *, department_id: int, days: int = 30
+) -> QuerySet[OfferingSession]:
+    """The department's sessions starting in the next ``days`` days, soonest
+    first: those of its offerings in the catalog, and any other that has one
+    of its orders (an offering paused since). Each with ``attending`` (people
+    of roster orders) and ``waiting`` (orders on the waiting list)."""
+    now = timezone.now()
+    its_offerings = CatalogEntry.objects.filter(department_id=department_id).values(
+        "offering_id"
+    )
+    ordered = Order.objects.filter(department_id=department_id).values("session_id")
+    return (
+        OfferingSession.objects.filter(
+            Q(offering_id__in=its_offerings) | Q(pk__in=ordered),
+            starts_at__gte=now,
+            starts_at__lt=now + timedelta(days=days),
+        )
+        .select_related("offering")
+        .annotate(
+            attending=Coalesce(
+                Sum("orders__participants", filter=Q(orders__state__in=ROSTER_STATES)),
+                0,
+            ),
+            waiting=Count("orders", filter=Q(orders__state=OrderState.WAITLISTED)),
+        )
+        .order_by("starts_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Roster:
+    session: OfferingSession
+    # Orders coming, by community; then the waiting list, first come first.
+    orders: list[Order]
+    waiting: list[Order]
+
+    @property
+    def people(self) -> int:
+        return sum(order.participants for order in self.orders)
+
+
+def session_roster(*, user: User, session_id: int) -> Roster:
+    """Who comes to the session: the orders ``user`` may see of it. Rosters
+    are the answering department's (and those overseeing the area, who see
+    the orders of their communities); for anyone else, and for a session
+    without any order the user may see, Http404."""
+    if side_of(user) == Actor.COMMUNITY or user.role == Role.STREET_OFFICE:
+        raise Http404
+    session = (
+        OfferingSession.objects.select_related("offering").filter(pk=session_id).first()
+    )
+    if session is None:
+        raise Http404
+    orders = list(
+        orders_visible_to(user)
+        .filter(session=session)
+        .filter(state__in=(*ROSTER_STATES, OrderState.WAITLISTED))
+        .select_related("community__street", "placed_by")
+        .order_by("community__street__name", "community__name", "placed_at")
+    )
+    entry = CatalogEntry.objects.filter(offering_id=session.offering_id).first()
+    owner = entry.department_id if entry else None
+    if not orders and not (
+        side_of(user) == Actor.DEPARTMENT and user.department_id == owner
+    ):
+        raise Http404
+    return Roster(
+        session=session,
+        orders=[order for order in orders if order.state in ROSTER_STATES],
+        waiting=sorted(
+            (order for order in orders if order.state == OrderState.WAITLISTED),
+            key=lambda order: (order.placed_at, order.pk),
+        ),
     )

@@ -13,12 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import (
-    Availability,
-    CatalogEntry,
-    OfferingPage,
-    OfferingSession,
-)
+from catalog.models import Availability, OfferingPage, OfferingSession
+from catalog.selectors import orderable_entry
 from catalog.services import (
     offering_demand_add,
     session_seats_release,
@@ -105,7 +101,9 @@ def _order_place(
         return existing
     if user.role != Role.COMMUNITY_OPERATOR or not user.region_id:
         raise PermissionDenied
-    entry = _orderable_entry(offering, user)
+    entry = orderable_entry(offering=offering, user=user)
+    if entry is None:
+        raise OrderError(_("This offering cannot be ordered by your community now."))
     _check_request(offering, session, participants, wished_from, wished_to)
     active = (
         session is not None
@@ -160,19 +158,6 @@ def _order_place(
 
     need_order_placed(order=order, actor=user)
     return order
-
-
-def _orderable_entry(offering: OfferingPage, user: User) -> CatalogEntry:
-    """The offering's catalog entry if ``user``'s community may order it now."""
-    entry = CatalogEntry.objects.filter(pk=offering.pk).first()
-    region = user.region
-    serves = (
-        entry is not None
-        and entry.areas.filter(pk__in=[region.pk, *region.ancestor_ids()]).exists()
-    )
-    if not serves:
-        raise OrderError(_("This offering cannot be ordered by your community now."))
-    return entry
 
 
 def _check_request(

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import OfferingPage
 from catalog.selectors import offering_orderable_by
+from matching.exports import ORDERS_FILE, export_filename, export_url, order_sheet
 from matching.forms import OrderActionForm, OrderPlaceForm, action_form
 from matching.lifecycle import (
     TERMINAL_STATES,
@@ -38,6 +39,7 @@ from matching.selectors import (
     side_of,
     turn_states,
 )
+from portal.exports import xlsx_response
 
 ORDERS_PER_PAGE = 25
 
@@ -157,7 +159,17 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "side": side,
             "highlights": _highlights(user, side),
             "chosen_state": filterset.form.data.get("state", ""),
+            "export_url": export_url("order_export", request.GET),
         },
+    )
+
+
+@login_required
+def order_export(request: HttpRequest) -> HttpResponse:
+    """Every order of the list, filtered as the list is, as an XLSX file."""
+    return xlsx_response(
+        filename=export_filename(ORDERS_FILE),
+        sheets=[order_sheet(user=request.user, params=request.GET)],
     )
 
 

@@ -15,7 +15,7 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [(_("Home"), "/")]
+    items = [(_("Home"), "/"), (_("Workbench"), reverse("workbench"))]
     unit = user.unit
     if unit is not None:
         items.append((_("My unit"), reverse("my_unit")))

@@ -43,6 +43,7 @@ inbox = [
 urlpatterns = [
     path("accounts/", include(accounts)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workbench/", views.workbench, name="workbench"),
     path("unit/", views.my_unit, name="my_unit"),
     path("units/<str:code>/", views.unit_detail, name="unit_detail"),
     path("inbox/", include(inbox)),

@@ -22,12 +22,13 @@ def sign_in(client, username, password):
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
-def test_unit_account_signs_in_and_lands_on_the_home_page(client, operator):
+def test_unit_account_signs_in_and_lands_on_its_workbench(client, operator):
     response = sign_in(client, operator.username, PASSWORD)
     assert response.status_code == 302
-    assert response.url == "/"
-    home = client.get("/")
-    assert operator.region.name in home.text  # header shows the unit
+    assert response.url == reverse("workbench")
+    workbench = client.get(response.url)
+    assert operator.region.name in workbench.text  # header shows the unit
+    assert "工作台" in workbench.text
 
 
 def test_wrong_password_shows_a_chinese_error_and_keeps_the_username(client, operator):

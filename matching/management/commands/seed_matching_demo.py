@@ -955,5 +955,26 @@ def _spread_in_time(need: Need, order: Order | None, days_ago: int) -> None:
                 accepted_at=event.at
             )
     if order is not None:
-        placed = order.events.order_by("at", "pk").first()
-        Order.objects.filter(pk=order.pk).update(placed_at=placed.at)
+        # The order's own stamps follow its events: the statistics measure
+        # the time to answer from answered_at, and a delivered order took
+        # place before its delivery was recorded.
+        order_events = list(order.events.order_by("at", "pk"))
+        first_at = {event.action: event.at for event in reversed(order_events)}
+        answered = [
+            first_at[action]
+            for action in ("accept", "reject", "cancel")
+            if action in first_at
+        ]
+        stamps = {
+            "placed_at": order_events[0].at,
+            "changed_at": order_events[-1].at,
+            "answered_at": min(answered, default=None),
+        }
+        if "deliver" in first_at:
+            stamps["scheduled_at"] = first_at["deliver"] - timedelta(hours=3)
+        # The wished dates were chosen from the day of placing: they move too.
+        shift = timedelta(days=(order_events[0].at - order.placed_at).days)
+        if order.wished_from and order.wished_to:
+            stamps["wished_from"] = order.wished_from + shift
+            stamps["wished_to"] = order.wished_to + shift
+        Order.objects.filter(pk=order.pk).update(**stamps)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
@@ -62,7 +63,7 @@ NEAR_BONUS = 1.5
 TYPED_BONUS = 1.5
 TYPED_TITLE_BONUS = 3.0
 FTS_BONUS = (
-    " * CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts"
+    " * CASE WHEN hits.rowid IN (SELECT rowid FROM search_fts"
     " WHERE search_fts MATCH %s) THEN {factor} ELSE 1.0 END"
 )
 
@@ -105,7 +106,10 @@ class DatabaseEngine(EntryEngine, SearchEngine):
 
         Field weights put title above summary and keywords, above body, above
         department. Offerings with the words as typed (not only synonyms) and
-        with the words close together rank higher; ties go to the newest.
+        with the words close together rank higher; ties go to the newest. On
+        SQLite, offerings with every word in their title, summary or keywords
+        come first, ranked so; then those that mention the words only in their
+        body or department, newest first (see ``_fts_ranked_ids``).
         """
         terms = query_terms(query.text)
         if not terms:
@@ -139,36 +143,7 @@ class DatabaseEngine(EntryEngine, SearchEngine):
                 query.start,
             ]
         else:
-            weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
-            # bm25 is negative, lower is better: each bonus multiplies it.
-            bonuses = [
-                (match, factor)
-                for match, factor in (
-                    (_fts_near(terms), NEAR_BONUS),
-                    (f"title_tokens : ({_fts_match(typed)})", TYPED_TITLE_BONUS),
-                    (_fts_match(typed) if typed != terms else "", TYPED_BONUS),
-                )
-                if match
-            ]
-            factors = "".join(
-                FTS_BONUS.format(factor=factor) for _match, factor in bonuses
-            )
-            sql = f"""
-                SELECT search_fts.rowid
-                FROM search_fts
-                JOIN catalog_catalogentry e ON e.offering_id = search_fts.rowid
-                WHERE search_fts MATCH %s AND search_fts.rowid IN ({within})
-                ORDER BY bm25(search_fts, {weights}){factors},
-                         e.published_at DESC, e.offering_id DESC
-                LIMIT %s OFFSET %s
-            """  # noqa: S608 (structure only; words are parameters)
-            params = [
-                _fts_match(terms),
-                *within_params,
-                *(match for match, _factor in bonuses),
-                query.stop - query.start,
-                query.start,
-            ]
+            return _fts_ranked_ids(terms, typed, within, within_params, query)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [row[0] for row in cursor.fetchall()]
@@ -321,6 +296,118 @@ class DatabaseEngine(EntryEngine, SearchEngine):
             "SELECT rowid FROM search_fts WHERE search_fts MATCH %s",
             [_fts_match(terms)],
         )
+
+
+# SQLite FTS5 ranking ----------------------------------------------------------
+
+# The columns an offering states what it is in; its body only elaborates.
+FTS_STATED = "{title_tokens summary_tokens keywords_tokens}"
+
+
+def _fts_ranked_ids(
+    terms: list[tuple[str, ...]],
+    typed: list[tuple[str, ...]],
+    within: str,
+    within_params: Sequence[Any],
+    query: BrowseQuery,
+) -> list[int]:
+    """The page ``query`` asks for of the offerings in ``within`` matching
+    ``terms``: first those that state every term (title, summary, keywords),
+    by weighted bm25 and the bonuses; then those that only mention them,
+    newest first.
+
+    bm25 reads every match's positions, some microseconds each: over a city's
+    catalog, where a word is mentioned in passing by tens of thousands of
+    bodies, scoring them all took longer than the page may. Offerings that
+    state the words are few, and are what the searcher is after; the ones
+    that mention them only follow.
+    """
+    match = _fts_match(terms)
+    stated = f"{FTS_STATED} : ({match})"
+    tiers = [
+        (stated, _fts_scored_sql(terms, typed)),
+        (f"({match}) NOT ({stated})", _FTS_NEWEST_SQL),
+    ]
+    start, wanted = query.start, query.stop - query.start
+    found: list[int] = []
+    with connection.cursor() as cursor:
+        for expression, ranked_sql in tiers:
+            if wanted <= 0:
+                break
+            if start:
+                # Pages after the first skip whole tiers by their count.
+                cursor.execute(
+                    _FTS_COUNT_SQL.format(within=within), [expression, *within_params]
+                )
+                count = cursor.fetchone()[0]
+                if count <= start:
+                    start -= count
+                    continue
+            sql, bonus_params = ranked_sql
+            cursor.execute(
+                sql.format(within=within),
+                [expression, *within_params, *bonus_params, wanted, start],
+            )
+            rows = [row[0] for row in cursor.fetchall()]
+            found += rows
+            wanted -= len(rows)
+            start = 0
+    return found
+
+
+# The text index is searched once, before anything joins it: left to itself,
+# SQLite may walk the catalog and ask the index about each row, which repeats
+# the whole search for every row.
+_FTS_COUNT_SQL = """
+    WITH hits(rowid) AS MATERIALIZED (
+        SELECT rowid FROM search_fts WHERE search_fts MATCH %s
+    )
+    SELECT count(*) FROM hits WHERE hits.rowid IN ({within})
+"""
+_FTS_NEWEST_SQL = (
+    """
+    WITH hits(rowid) AS MATERIALIZED (
+        SELECT rowid FROM search_fts WHERE search_fts MATCH %s
+    )
+    SELECT hits.rowid
+    FROM hits JOIN catalog_catalogentry e ON e.offering_id = hits.rowid
+    WHERE hits.rowid IN ({within})
+    ORDER BY e.published_at DESC, e.offering_id DESC
+    LIMIT %s OFFSET %s
+""",
+    [],
+)
+
+
+def _fts_scored_sql(
+    terms: list[tuple[str, ...]], typed: list[tuple[str, ...]]
+) -> tuple[str, list[str]]:
+    """The ranked query (its ``{within}`` left to fill) and its bonus
+    parameters: bm25 with the field weights (negative, lower is better), each
+    bonus multiplying it."""
+    weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
+    bonuses = [
+        (match, factor)
+        for match, factor in (
+            (_fts_near(terms), NEAR_BONUS),
+            (f"title_tokens : ({_fts_match(typed)})", TYPED_TITLE_BONUS),
+            (_fts_match(typed) if typed != terms else "", TYPED_BONUS),
+        )
+        if match
+    ]
+    factors = "".join(FTS_BONUS.format(factor=factor) for _match, factor in bonuses)
+    sql = f"""
+        WITH hits(rowid, score) AS MATERIALIZED (
+            SELECT rowid, bm25(search_fts, {weights})
+            FROM search_fts WHERE search_fts MATCH %s
+        )
+        SELECT hits.rowid
+        FROM hits JOIN catalog_catalogentry e ON e.offering_id = hits.rowid
+        WHERE hits.rowid IN ({{within}})
+        ORDER BY hits.score{factors}, e.published_at DESC, e.offering_id DESC
+        LIMIT %s OFFSET %s
+    """  # noqa: S608 (structure only; words are parameters)
+    return sql, [match for match, _factor in bonuses]
 
 
 # SQLite FTS5 query syntax ----------------------------------------------------

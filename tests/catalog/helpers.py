@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from wagtail.rich_text import RichText
 
 from catalog.models import (
     Category,
@@ -35,6 +36,7 @@ def offering(
     streets=(),
     sessions=(),
     published_days_ago=None,
+    body="",
 ) -> OfferingPage:
     """A published offering. ``sessions`` are (days from now, seats, seats taken);
     ``streets``, when given, replace the department's whole area."""
@@ -44,6 +46,7 @@ def offering(
         kind=kind,
         category=Category.objects.get(name=category),
         summary=summary,
+        body=[("paragraph", RichText(body))] if body else [],
         delivery_mode=delivery_mode,
         fee=fee,
         availability=availability,

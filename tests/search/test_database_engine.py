@@ -70,6 +70,33 @@ def test_title_matches_rank_above_summary_matches(shelf):
     assert titles("q=消防") == ["社区消防安全知识培训", "应急疏散演练指导"]
 
 
+def test_offerings_stating_the_words_come_before_those_mentioning_them_in_passing(
+    department, published, settings
+):
+    """Many bodies mention 反诈 in passing; the few offerings about it come
+    first, on the first page, and the next pages go on without repeating."""
+    page = corner(department)
+    stated = published(page, title="社区反诈小课堂", summary="民警讲解本地案例。")
+    mentions = [
+        published(
+            page,
+            title=f"书法体验课（第{n}期）",
+            summary="面向居民的书法入门。",
+            body=f"<p>活动中穿插反诈知识介绍，第{n}期。</p>",
+        )
+        for n in range(25)
+    ]
+    first = catalog_browse(params=QueryDict("q=反诈"), user=None)
+    assert first.page.paginator.count == 26
+    shown = [o.pk for o in first.page.object_list]
+    assert shown[0] == stated.pk
+    # Mentions in passing follow, the newest first.
+    assert shown[1:4] == [o.pk for o in reversed(mentions)][:3]
+    second = catalog_browse(params=QueryDict("q=反诈"), user=None, page_number=2)
+    rest = [o.pk for o in second.page.object_list]
+    assert len(rest) == 6 and not set(rest) & set(shown)
+
+
 def test_synonyms_find_the_same_offerings(shelf):
     assert titles("q=反诈") == ["老年人防诈骗讲座"]
     assert "老年人防诈骗讲座" in titles("q=养老")

@@ -290,7 +290,8 @@ def roster_filename(roster: Roster) -> str:
 
 
 def roster_sheets(roster: Roster) -> list[Sheet]:
-    """Who comes, and the waiting list, as two sheets with the same columns."""
+    """Who comes, who holds seats unanswered, and the waiting list: three
+    sheets with the same columns."""
     headers = [
         str(RegionLevel.STREET.label),
         _label(Order, "community"),
@@ -303,6 +304,11 @@ def roster_sheets(roster: Roster) -> list[Sheet]:
     ]
     return [
         Sheet(title=_("Roster"), headers=headers, rows=map(_roster_row, roster.orders)),
+        Sheet(
+            title=_("Not answered yet"),
+            headers=headers,
+            rows=map(_roster_row, roster.unanswered),
+        ),
         Sheet(
             title=_("Waiting list"),
             headers=headers,

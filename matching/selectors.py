@@ -213,8 +213,10 @@ def department_sessions_upcoming(
 @dataclass(frozen=True)
 class Roster:
     session: OfferingSession
-    # Orders coming, by community; then the waiting list, first come first.
+    # Orders coming, by community; those holding seats but not yet answered;
+    # then the waiting list, first come first.
     orders: list[Order]
+    unanswered: list[Order]
     waiting: list[Order]
 
     @property
@@ -237,7 +239,7 @@ def session_roster(*, user: User, session_id: int) -> Roster:
     orders = list(
         orders_visible_to(user)
         .filter(session=session)
-        .filter(state__in=(*ROSTER_STATES, OrderState.WAITLISTED))
+        .filter(state__in=(*ROSTER_STATES, OrderState.SUBMITTED, OrderState.WAITLISTED))
         .select_related("community__street", "placed_by")
         .order_by("community__street__name", "community__name", "placed_at")
     )
@@ -250,6 +252,7 @@ def session_roster(*, user: User, session_id: int) -> Roster:
     return Roster(
         session=session,
         orders=[order for order in orders if order.state in ROSTER_STATES],
+        unanswered=[order for order in orders if order.state == OrderState.SUBMITTED],
         waiting=sorted(
             (order for order in orders if order.state == OrderState.WAITLISTED),
             key=lambda order: (order.placed_at, order.pk),

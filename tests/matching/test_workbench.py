@@ -335,6 +335,7 @@ def test_a_roster_lists_who_comes_then_the_waiting_list_and_exports(
     page, session = scheduled_offering(department, seats=4, title="急救培训")
     coming = place(operator_of(street), page, session, participants=3)
     act(coming, publisher, "accept")
+    unanswered = place(operator_of(street), page, session, participants=1)
     waiting = place(operator_of(street), page, session, participants=3)
     assert waiting.state == OrderState.WAITLISTED
     client.force_login(publisher)
@@ -343,6 +344,8 @@ def test_a_roster_lists_who_comes_then_the_waiting_list_and_exports(
     assert response.status_code == 200
     roster = response.context["roster"]
     assert [o.pk for o in roster.orders] == [coming.pk]
+    # Seats held by an order the department has still to answer show apart.
+    assert [o.pk for o in roster.unanswered] == [unanswered.pk]
     assert [o.pk for o in roster.waiting] == [waiting.pk]
     assert roster.people == 3
     assert coming.community.name in response.text
@@ -352,7 +355,9 @@ def test_a_roster_lists_who_comes_then_the_waiting_list_and_exports(
     book = load_workbook(BytesIO(export.content))
     coming_rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert coming_rows[1][1:5] == (coming.community.name, 3, "王丽", "13800000001")
-    waiting_rows = list(book.worksheets[1].iter_rows(values_only=True))
+    unanswered_rows = list(book.worksheets[1].iter_rows(values_only=True))
+    assert unanswered_rows[1][1] == unanswered.community.name
+    waiting_rows = list(book.worksheets[2].iter_rows(values_only=True))
     assert waiting_rows[1][1] == waiting.community.name
 
 

@@ -8,6 +8,7 @@ import threading
 import uuid
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import Sum
 from django_tasks.base import TaskResultStatus
@@ -22,6 +23,22 @@ from tests.matching.helpers import operator_of, scheduled_offering
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 THREADS = 64
+
+
+@pytest.fixture(scope="module", autouse=True)
+def migrated_rows_put_back(django_db_blocker):
+    """A transactional test ends by emptying every table, and the next one
+    here puts what the migrations loaded back before it starts. After the
+    last one, put it back too: under pytest-xdist, tests that expect those
+    rows (content types, Wagtail's root page and site) may run after this
+    module in the same process."""
+    yield
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        connection.creation.deserialize_db_from_string(
+            connection._test_serialized_contents
+        )
+        ContentType.objects.clear_cache()
 
 
 def race(calls):

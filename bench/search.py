@@ -492,8 +492,8 @@ def database_engine(corpus_ids: dict[str, int], repeat: int) -> EngineResult:
 
     def ranked(text: str) -> list[int]:
         query = BrowseQuery(text=text, sort=RELEVANCE, stop=HITS)
-        matching = CatalogEntry.objects.filter(engine.text_condition(text))
-        return [o.pk for o in offerings_in_order(engine.ranked_ids(matching, query))]
+        ids = engine.ranked_ids(CatalogEntry.objects.all(), query)
+        return [offering.pk for offering in offerings_in_order(ids)]
 
     def browsed(text: str) -> list[int]:
         query = BrowseQuery(text=text, sort=RELEVANCE, stop=HITS)
@@ -551,8 +551,8 @@ def icontains_scan(corpus_ids: dict[str, int], repeat: int) -> EngineResult:
 
     def ranked(text: str) -> list[int]:
         query = BrowseQuery(text=text, sort=RELEVANCE, stop=HITS)
-        matching = CatalogEntry.objects.filter(engine.text_condition(text))
-        return [o.pk for o in offerings_in_order(engine.ranked_ids(matching, query))]
+        ids = engine.ranked_ids(CatalogEntry.objects.all(), query)
+        return [offering.pk for offering in offerings_in_order(ids)]
 
     def browsed(text: str) -> list[int]:
         query = BrowseQuery(text=text, sort=RELEVANCE, stop=HITS)

@@ -13,6 +13,8 @@ ranking and the highlights.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -100,9 +102,9 @@ class DatabaseEngine(EntryEngine, SearchEngine):
         return Q(pk__in=RawSQL(sql, params))  # noqa: S611 (words are parameters)
 
     def ranked_ids(
-        self, matching: QuerySet[CatalogEntry], query: BrowseQuery
+        self, candidates: QuerySet[CatalogEntry], query: BrowseQuery
     ) -> list[int]:
-        """One ranked query over the text index, limited to ``matching``.
+        """One ranked query over the text index, limited to ``candidates``.
 
         Field weights put title above summary and keywords, above body, above
         department. Offerings with the words as typed (not only synonyms) and
@@ -115,35 +117,35 @@ class DatabaseEngine(EntryEngine, SearchEngine):
         if not terms:
             return []
         typed = [(synonyms[0],) for synonyms in terms]
-        within, within_params = matching.values("pk").query.sql_with_params()
-        if connection.vendor == "postgresql":
-            # ts_rank_cd weighs cover density: closer words rank higher.
-            sql = f"""
-                SELECT i.offering_id
-                FROM search_indexedoffering i
-                JOIN catalog_catalogentry e ON e.offering_id = i.offering_id,
-                     (SELECT {_tsquery_expression(terms)},
-                             {_tsquery_expression(typed)}) AS query(q, typed)
-                WHERE i.search_vector @@ query.q AND i.offering_id IN ({within})
-                ORDER BY ts_rank_cd(%s, i.search_vector, query.q)
-                         + ts_rank_cd(%s, i.search_vector, query.typed)
-                         + %s * ts_rank_cd(%s, i.search_vector, query.typed) DESC,
-                         e.published_at DESC, e.offering_id DESC
-                LIMIT %s OFFSET %s
-            """  # noqa: S608 (structure only; words are parameters)
-            params = [
-                *_tsquery_params(terms),
-                *_tsquery_params(typed),
-                *within_params,
-                TS_WEIGHTS,
-                TS_WEIGHTS,
-                TYPED_TITLE_BONUS,
-                TS_TITLE_ONLY,
-                query.stop - query.start,
-                query.start,
-            ]
-        else:
-            return _fts_ranked_ids(terms, typed, within, within_params, query)
+        where, where_params = _entry_conditions(candidates)
+        if connection.vendor != "postgresql":
+            return _fts_ranked_ids(terms, typed, where, where_params, query)
+        # ts_rank_cd weighs cover density: closer words rank higher.
+        sql = f"""
+            SELECT i.offering_id
+            FROM search_indexedoffering i
+            JOIN catalog_catalogentry ON catalog_catalogentry.offering_id = i.offering_id,
+                 (SELECT {_tsquery_expression(terms)},
+                         {_tsquery_expression(typed)}) AS query(q, typed)
+            WHERE i.search_vector @@ query.q AND {where}
+            ORDER BY ts_rank_cd(%s, i.search_vector, query.q)
+                     + ts_rank_cd(%s, i.search_vector, query.typed)
+                     + %s * ts_rank_cd(%s, i.search_vector, query.typed) DESC,
+                     catalog_catalogentry.published_at DESC,
+                     catalog_catalogentry.offering_id DESC
+            LIMIT %s OFFSET %s
+        """  # noqa: S608 (structure only; words are parameters)
+        params = [
+            *_tsquery_params(terms),
+            *_tsquery_params(typed),
+            *where_params,
+            TS_WEIGHTS,
+            TS_WEIGHTS,
+            TYPED_TITLE_BONUS,
+            TS_TITLE_ONLY,
+            query.stop - query.start,
+            query.start,
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [row[0] for row in cursor.fetchall()]
@@ -302,16 +304,22 @@ class DatabaseEngine(EntryEngine, SearchEngine):
 
 # The columns an offering states what it is in; its body only elaborates.
 FTS_STATED = "{title_tokens summary_tokens keywords_tokens}"
+# Up to this many offerings stating the words are ranked in Python, their
+# bonuses read from their tokens; more (a word stated by a good part of the
+# catalog, like 社区) are ranked by SQLite, bonuses and all.
+STATED_RANKED_IN_PYTHON = 1000
+# What FTS5's unicode61 tokenizer keeps as a token: letters and digits.
+FTS_TOKEN = re.compile(r"[^\W_]+")
 
 
 def _fts_ranked_ids(
     terms: list[tuple[str, ...]],
     typed: list[tuple[str, ...]],
-    within: str,
-    within_params: Sequence[Any],
+    where: str,
+    where_params: Sequence[Any],
     query: BrowseQuery,
 ) -> list[int]:
-    """The page ``query`` asks for of the offerings in ``within`` matching
+    """The page ``query`` asks for of the entries meeting ``where`` that match
     ``terms``: first those that state every term (title, summary, keywords),
     by weighted bm25 and the bonuses; then those that only mention them,
     newest first.
@@ -320,69 +328,217 @@ def _fts_ranked_ids(
     catalog, where a word is mentioned in passing by tens of thousands of
     bodies, scoring them all took longer than the page may. Offerings that
     state the words are few, and are what the searcher is after; the ones
-    that mention them only follow.
+    that mention them only follow, read down the newest-first index until
+    the page is full.
     """
     match = _fts_match(terms)
     stated = f"{FTS_STATED} : ({match})"
-    tiers = [
-        (stated, _fts_scored_sql(terms, typed)),
-        (f"({match}) NOT ({stated})", _FTS_NEWEST_SQL),
-    ]
-    start, wanted = query.start, query.stop - query.start
-    found: list[int] = []
     with connection.cursor() as cursor:
-        for expression, ranked_sql in tiers:
-            if wanted <= 0:
-                break
-            if start:
-                # Pages after the first skip whole tiers by their count.
-                cursor.execute(
-                    _FTS_COUNT_SQL.format(within=within), [expression, *within_params]
-                )
-                count = cursor.fetchone()[0]
-                if count <= start:
-                    start -= count
-                    continue
-            sql, bonus_params = ranked_sql
-            cursor.execute(
-                sql.format(within=within),
-                [expression, *within_params, *bonus_params, wanted, start],
+        ranked = _stated_ranked_in_python(
+            cursor, stated, terms, typed, where, where_params
+        )
+        if ranked is not None:
+            found = ranked[query.start : query.stop]
+            start = max(0, query.start - len(ranked))
+            # Every match but those ranked already.
+            mentioned, ranked_already = match, ranked
+        else:
+            found, start = _stated_ranked_in_sql(
+                cursor, stated, terms, typed, where, where_params, query
             )
-            rows = [row[0] for row in cursor.fetchall()]
-            found += rows
-            wanted -= len(rows)
-            start = 0
+            mentioned, ranked_already = f"({match}) NOT ({stated})", []
+        wanted = query.stop - query.start - len(found)
+        if wanted > 0:
+            cursor.execute(
+                _FTS_NEWEST_SQL.format(where=where),
+                [mentioned, json.dumps(ranked_already), *where_params, wanted, start],
+            )
+            found += [row[0] for row in cursor.fetchall()]
     return found
+
+
+def _stated_ranked_in_python(
+    cursor: Any,
+    stated: str,
+    terms: list[tuple[str, ...]],
+    typed: list[tuple[str, ...]],
+    where: str,
+    where_params: Sequence[Any],
+) -> list[int] | None:
+    """Every entry meeting ``where`` that states the terms, best first; None
+    when more than ``STATED_RANKED_IN_PYTHON`` offerings state them.
+
+    The bonuses are the ones ``_fts_scored_sql`` gives SQLite, worked out
+    from the offerings' tokens: asked of the whole index as SQL, each is one
+    more full-text search (a fifth of the time for two words with synonyms),
+    while the few offerings in hand answer them at once.
+    """
+    weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
+    cursor.execute(
+        f"SELECT rowid, bm25(search_fts, {weights}) FROM search_fts"  # noqa: S608 (weights are numbers)
+        " WHERE search_fts MATCH %s LIMIT %s",
+        [stated, STATED_RANKED_IN_PYTHON + 1],
+    )
+    scores = dict(cursor.fetchall())
+    if len(scores) > STATED_RANKED_IN_PYTHON:
+        return None
+    if not scores:
+        return []
+    cursor.execute(
+        _STATED_ROWS_SQL.format(where=where),
+        [json.dumps(list(scores)), *where_params],
+    )
+    words = [_fts_phrase(synonyms[0]) for synonyms in terms]
+    ranked = []
+    for offering_id, published_at, *columns in cursor.fetchall():
+        tokens = [FTS_TOKEN.findall(column.lower()) for column in columns]
+        score = scores[offering_id]
+        for bonus, factor in (
+            (len(words) > 1 and _near(tokens, words), NEAR_BONUS),
+            (all(_has_phrase(tokens[0], word) for word in words), TYPED_TITLE_BONUS),
+            (
+                typed != terms
+                and all(any(_has_phrase(c, word) for c in tokens) for word in words),
+                TYPED_BONUS,
+            ),
+        ):
+            # As SQLite multiplies: a missing bonus is a factor of 1.0.
+            score *= factor if bonus else 1.0
+        ranked.append((score, published_at, offering_id))
+    # bm25 is negative, lower is better; ties go to the newest.
+    ranked.sort(key=lambda row: (row[1], row[2]), reverse=True)
+    ranked.sort(key=lambda row: row[0])
+    return [offering_id for _score, _published, offering_id in ranked]
+
+
+def _stated_ranked_in_sql(
+    cursor: Any,
+    stated: str,
+    terms: list[tuple[str, ...]],
+    typed: list[tuple[str, ...]],
+    where: str,
+    where_params: Sequence[Any],
+    query: BrowseQuery,
+) -> tuple[list[int], int]:
+    """The entries stating the terms on the page ``query`` asks for, and how
+    many of the page's start are left for the mentions."""
+    if query.start:
+        # Pages after the first skip the whole tier by its count.
+        cursor.execute(
+            _FTS_STATED_COUNT_SQL.format(where=where), [stated, *where_params]
+        )
+        count = cursor.fetchone()[0]
+        if count <= query.start:
+            return [], query.start - count
+    sql, bonus_params = _fts_scored_sql(terms, typed)
+    cursor.execute(
+        sql.format(where=where),
+        [stated, *where_params, *bonus_params, query.stop - query.start, query.start],
+    )
+    return [row[0] for row in cursor.fetchall()], 0
+
+
+def _fts_phrase(word: str) -> list[str]:
+    """The tokens FTS5 makes of a quoted word: the phrase it looks for."""
+    return FTS_TOKEN.findall(word.lower())
+
+
+def _has_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
+    return bool(_starts(tokens, phrase))
+
+
+def _starts(tokens: Sequence[str], phrase: Sequence[str]) -> list[int]:
+    size = len(phrase)
+    return [
+        n
+        for n, token in enumerate(tokens)
+        if token == phrase[0] and list(tokens[n : n + size]) == list(phrase)
+    ]
+
+
+def _near(columns: Sequence[Sequence[str]], phrases: Sequence[Sequence[str]]) -> bool:
+    """FTS5's ``NEAR(…, NEAR_DISTANCE)`` on one offering's token columns: in
+    one column, an instance of every phrase, with at most ``NEAR_DISTANCE``
+    tokens between the end of the first and the start of the last."""
+    for tokens in columns:
+        starts = [_starts(tokens, phrase) for phrase in phrases]
+        if not all(starts):
+            continue
+        for first, first_starts in enumerate(starts):
+            for start in first_starts:
+                # The earliest instance of every other phrase from here on.
+                later = [
+                    min((s for s in other if s >= start), default=None)
+                    for n, other in enumerate(starts)
+                    if n != first
+                ]
+                if None in later:
+                    continue
+                end = start + len(phrases[first])
+                if max(later, default=start) - end <= NEAR_DISTANCE:
+                    return True
+    return False
 
 
 # The text index is searched once, before anything joins it: left to itself,
 # SQLite may walk the catalog and ask the index about each row, which repeats
 # the whole search for every row.
-_FTS_COUNT_SQL = """
+_FTS_STATED_COUNT_SQL = """
     WITH hits(rowid) AS MATERIALIZED (
         SELECT rowid FROM search_fts WHERE search_fts MATCH %s
     )
-    SELECT count(*) FROM hits WHERE hits.rowid IN ({within})
+    SELECT count(*)
+    FROM hits JOIN catalog_catalogentry
+         ON catalog_catalogentry.offering_id = hits.rowid
+    WHERE {where}
 """
-_FTS_NEWEST_SQL = (
-    """
-    WITH hits(rowid) AS MATERIALIZED (
+_STATED_ROWS_SQL = """
+    SELECT catalog_catalogentry.offering_id, catalog_catalogentry.published_at,
+           i.title_tokens, i.summary_tokens, i.keywords_tokens, i.body_tokens,
+           i.department_tokens
+    FROM catalog_catalogentry
+    JOIN search_indexedoffering i ON i.offering_id = catalog_catalogentry.offering_id
+    WHERE catalog_catalogentry.offering_id IN (SELECT value FROM json_each(%s))
+      AND {where}
+"""
+# Mentions are many: the entries are read newest first down their index, each
+# looked up in the list of matches (the unary + keeps SQLite from driving the
+# query by that list and sorting every match by date), until the page is full.
+_FTS_NEWEST_SQL = """
+    SELECT catalog_catalogentry.offering_id
+    FROM catalog_catalogentry INDEXED BY entry_newest_idx
+    WHERE +catalog_catalogentry.offering_id IN (
         SELECT rowid FROM search_fts WHERE search_fts MATCH %s
     )
-    SELECT hits.rowid
-    FROM hits JOIN catalog_catalogentry e ON e.offering_id = hits.rowid
-    WHERE hits.rowid IN ({within})
-    ORDER BY e.published_at DESC, e.offering_id DESC
+      AND catalog_catalogentry.offering_id NOT IN (SELECT value FROM json_each(%s))
+      AND {where}
+    ORDER BY catalog_catalogentry.published_at DESC,
+             catalog_catalogentry.offering_id DESC
     LIMIT %s OFFSET %s
-""",
-    [],
-)
+"""
+
+
+def _entry_conditions(candidates: QuerySet[CatalogEntry]) -> tuple[str, list[Any]]:
+    """The condition ``candidates`` sets on entries, as SQL over the table
+    ``catalog_catalogentry`` under its own name, for ranked queries that join
+    it to the text index; ``1 = 1`` for all entries.
+
+    Applied to the joined entry row rather than as ``IN (SELECT … FROM
+    catalog_catalogentry WHERE …)``: an IN list is built whole before the
+    search reads it, every entry of the scope at a city's size.
+    """
+    condition = candidates.query.where
+    if not condition:
+        return "1 = 1", []
+    compiler = candidates.query.get_compiler(connection=connection)
+    sql, params = compiler.compile(condition)
+    return sql, list(params)
 
 
 def _fts_scored_sql(
     terms: list[tuple[str, ...]], typed: list[tuple[str, ...]]
 ) -> tuple[str, list[str]]:
-    """The ranked query (its ``{within}`` left to fill) and its bonus
+    """The ranked query (its ``{where}`` left to fill) and its bonus
     parameters: bm25 with the field weights (negative, lower is better), each
     bonus multiplying it."""
     weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
@@ -402,9 +558,12 @@ def _fts_scored_sql(
             FROM search_fts WHERE search_fts MATCH %s
         )
         SELECT hits.rowid
-        FROM hits JOIN catalog_catalogentry e ON e.offering_id = hits.rowid
-        WHERE hits.rowid IN ({{within}})
-        ORDER BY hits.score{factors}, e.published_at DESC, e.offering_id DESC
+        FROM hits JOIN catalog_catalogentry
+             ON catalog_catalogentry.offering_id = hits.rowid
+        WHERE {{where}}
+        ORDER BY hits.score{factors},
+                 catalog_catalogentry.published_at DESC,
+                 catalog_catalogentry.offering_id DESC
         LIMIT %s OFFSET %s
     """  # noqa: S608 (structure only; words are parameters)
     return sql, [match for match, _factor in bonuses]

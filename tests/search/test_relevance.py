@@ -19,9 +19,16 @@ from django.test import TestCase, override_settings
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from catalog.selectors import catalog_browse
+from portal.models import Region, RegionLevel, Role
 from search import analysis
+from search.backends import database
 from search.models import IndexedOffering
-from tests.factories import DistrictFactory
+from tests.factories import (
+    CommunityFactory,
+    DistrictFactory,
+    StreetFactory,
+    UserFactory,
+)
 from tests.search.corpus import OFFERINGS, RELEVANCE_QUERIES, RelevanceQuery
 from tests.search.helpers import corpus_publish
 
@@ -95,3 +102,36 @@ def test_the_suite_reaches_its_recall_target(corpus):
     mean = sum(scores.values()) / len(scores)
     below = {text: round(score, 2) for text, score in scores.items() if score < 1}
     assert mean >= MEAN_RECALL_TARGET, f"recall@10 {mean:.3f}; below 1: {below}"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    database.connection.vendor != "sqlite", reason="SQLite's two ways to rank"
+)
+@pytest.mark.parametrize("scoped", [False, True], ids=["everyone", "a community"])
+def test_offerings_rank_alike_however_many_state_the_words(corpus, monkeypatch, scoped):
+    """SQLite ranks a few offerings stating the words in Python and many in
+    SQL: both give every suite query the same first page, in the same order,
+    whether the whole catalog is searched or a community's part of it."""
+    user = None
+    if scoped:
+        district = Region.objects.get(level=RegionLevel.DISTRICT)
+        community = CommunityFactory(parent=StreetFactory(parent=district))
+        user = UserFactory(role=Role.COMMUNITY_OPERATOR, region=community)
+
+    def first_pages() -> dict[str, list[int]]:
+        return {
+            query.text: [
+                offering.pk
+                for offering in catalog_browse(
+                    params=QueryDict(urlencode({"q": query.text, "kind": "training"})),
+                    user=user,
+                ).page.object_list
+            ]
+            for query in RELEVANCE_QUERIES
+        }
+
+    in_python = first_pages()
+    monkeypatch.setattr(database, "STATED_RANKED_IN_PYTHON", 0)
+    assert first_pages() == in_python
+    assert sum(map(len, in_python.values())) > len(RELEVANCE_QUERIES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -257,4 +257,29 @@ def session_roster(*, user: User, session_id: int) -> Roster:
             (order for order in orders if order.state == OrderState.WAITLISTED),
             key=lambda order: (order.placed_at, order.pk),
         ),
+    )
+
+
+# For other apps -----------------------------------------------------------------
+
+
+def communities_served(
+    *,
+    department_ids: list[int],
+    community_ids: QuerySet[Region],
+    since: date,
+    until: date,
+) -> set[tuple[int, int]]:
+    """(community, department) pairs where the department delivered an order
+    to the community between the two dates (inclusive): who has something to
+    say about a department's service (the reverse evaluation asks them)."""
+    delivered = OrderEvent.objects.filter(
+        action="deliver",
+        at__date__gte=since,
+        at__date__lte=until,
+        order__department_id__in=department_ids,
+        order__community_id__in=community_ids,
+    )
+    return set(
+        delivered.values_list("order__community_id", "order__department_id").distinct()
     )

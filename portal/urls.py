@@ -52,6 +52,7 @@ urlpatterns = [
     # Needs, and orders' conversations: ahead of orders/ (see matching.need_urls).
     path("", include("matching.need_urls")),
     path("orders/", include("matching.urls")),
+    path("evaluations/", include("assessments.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "catalog.apps.CatalogConfig",
     "search.apps.SearchConfig",
     "matching.apps.MatchingConfig",
+    "assessments.apps.AssessmentsConfig",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -168,6 +169,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evaluation reports: never under MEDIA_URL, served by permission-checked views.
+    "reports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "reports"},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

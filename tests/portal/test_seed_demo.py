@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.urls import reverse
 
 from portal.management.commands import seed_demo
@@ -43,9 +44,19 @@ def run_seed_demo() -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    """The demo district, loaded once for the module (it takes seconds)
+    inside a transaction rolled back at the end; each test's own changes
+    roll back to it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield run_seed_demo()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db) -> str:
-    return run_seed_demo()
+def seeded(seeded_once, db) -> str:
+    return seeded_once
 
 
 def counts() -> tuple[int, ...]:
@@ -139,8 +150,9 @@ def test_rows_the_importer_rejects_fail_the_command_and_write_nothing(monkeypatc
             ("PT-XX", "普陀区某局", "不存在的条线", DISTRICT_CODE),
         ],
     )
+    before = counts()
     out = StringIO()
     with pytest.raises(CommandError, match="未导入任何数据"):
         call_command("seed_demo", stdout=out)
     assert "不存在的条线" in out.getvalue()
-    assert counts() == (0, 0, 0, 0)
+    assert counts() == before

@@ -63,6 +63,8 @@ from tests.search.corpus import (  # noqa: E402 (after the path is set)
 
 HITS = 20
 TOP = 10
+# The suite queries timed and judged; --queries keeps only the first few.
+SUITE = RELEVANCE_QUERIES
 # A query slower than this once is timed once only (see _timed).
 SLOW_MS = 1000
 # Departments are the corpus's, once per district.
@@ -186,7 +188,15 @@ def main() -> None:
     parser.add_argument("--offerings", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=len(RELEVANCE_QUERIES),
+        help="time and judge only the first N suite queries (a quick check)",
+    )
     args = parser.parse_args()
+    global SUITE
+    SUITE = RELEVANCE_QUERIES[: args.queries]
 
     begun = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench-search-"))
@@ -573,7 +583,7 @@ def _timed(
     ``SLOW_MS`` is not run again: that first run is its one sample (caches
     do not matter at that scale, and repeating it would take hours)."""
     hits, samples, fast = [], [], []
-    for query in RELEVANCE_QUERIES:
+    for query in SUITE:
         started = time.perf_counter()
         hits.append(search(query.text))
         elapsed = (time.perf_counter() - started) * 1000
@@ -593,7 +603,7 @@ def _judge(
     result: EngineResult, hits: list[list[int]], corpus_ids: dict[str, int]
 ) -> None:
     recalls, firsts = [], []
-    for query, ids in zip(RELEVANCE_QUERIES, hits, strict=True):
+    for query, ids in zip(SUITE, hits, strict=True):
         top = set(ids[:TOP])
         found = sum(corpus_ids[title] in top for title in query.expected)
         recalls.append(found / len(query.expected))
@@ -613,7 +623,7 @@ def _p95(samples: Sequence[float]) -> float:
 def print_table(results: list[EngineResult], repeat: int) -> None:
     scan = results[-1]
     print(
-        f"\n{len(RELEVANCE_QUERIES)} suite queries × {repeat} runs each (a query "
+        f"\n{len(SUITE)} suite queries × {repeat} runs each (a query "
         f"slower than {SLOW_MS / 1000:.0f} s: one run); {HITS} ranked hits; "
         "browse = the whole catalog answer with facet counts\n"
     )

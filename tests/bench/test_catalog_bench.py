@@ -6,7 +6,7 @@ import sys
 from django.conf import settings
 
 
-def test_the_catalog_benchmark_prints_its_table():
+def test_the_catalog_benchmark_prints_its_table(bench_database):
     result = subprocess.run(
         [
             sys.executable,
@@ -17,6 +17,8 @@ def test_the_catalog_benchmark_prints_its_table():
             "10",
             "--repeat",
             "1",
+            "--database-url",
+            bench_database,
         ],
         cwd=settings.BASE_DIR,
         capture_output=True,

@@ -6,9 +6,20 @@ import sys
 from django.conf import settings
 
 
-def test_the_search_benchmark_prints_its_table():
+def test_the_search_benchmark_prints_its_table(bench_database):
     result = subprocess.run(
-        [sys.executable, "bench/search.py", "--offerings", "300", "--repeat", "1"],
+        [
+            sys.executable,
+            "bench/search.py",
+            "--offerings",
+            "300",
+            "--repeat",
+            "1",
+            "--queries",
+            "8",
+            "--database-url",
+            bench_database,
+        ],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

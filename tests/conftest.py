@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from portal.models import Role
@@ -76,3 +77,16 @@ def organization_officer(street):
 def administrator(street):
     org = OrganizationDepartmentFactory(code="ORG-ADMIN", region=street.district)
     return UserFactory(role=Role.ADMINISTRATOR, region=None, department=org)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``database_independent`` (benchmark smoke runs on their
+    own SQLite files, the translation catalog, the production settings)
+    would do the same work in the PostgreSQL pass of CI as in the SQLite
+    one: they run in the SQLite pass only."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return
+    skip = pytest.mark.skip(reason="database-independent: run in the SQLite pass")
+    for item in items:
+        if "database_independent" in item.keywords:
+            item.add_marker(skip)

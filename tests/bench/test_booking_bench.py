@@ -3,7 +3,10 @@
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.database_independent
 
 
 def test_the_booking_benchmark_prints_its_table():

@@ -4,9 +4,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 
+@pytest.mark.database_independent
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -28,6 +30,7 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
     assert "no issues" in result.stdout
 
 
+@pytest.mark.database_independent
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],

@@ -361,7 +361,7 @@ def _mean_text(question, figures: QuestionResult) -> tuple[str, str] | None:
     if figures.mean is None:
         return None
     if question.kind == QuestionKind.YES_NO:
-        return _("Yes"), f"{figures.mean:.0%}"
+        return _("Answered yes"), f"{figures.mean:.0%}"
     if question.kind in (QuestionKind.LIKERT, QuestionKind.COUNT):
         return _("Mean"), f"{figures.mean:.2f}"
     return None
@@ -555,7 +555,7 @@ def department_result(
                 title=_("Total score, round by round"),
                 top=100,
             )
-            if any(r.total is not None for r in trend)
+            if sum(r.total is not None for r in trend) > 1
             else None,
             "explanation": _explanation(result, round_result),
             "comments": list(comments_for(user=user, result=result)),

@@ -227,7 +227,7 @@ def test_the_drill_down_shows_each_question_with_its_stored_figures(client):
     assert shown.mean == ("平均", f"{meetings.mean:.2f}")
     assert sum(bar.count for bar in shown.bars) == meetings.answered
     rankings = stored["rankings"]
-    assert lines[rankings.question.text].mean == ("是", f"{rankings.mean:.0%}")
+    assert lines[rankings.question.text].mean == ("答“是”", f"{rankings.mean:.0%}")
     # A scale names its ends.
     scale = lines[stored["meetings_needed"].question.text]
     assert scale.bars[0].label.startswith("1（")

@@ -44,4 +44,9 @@ urlpatterns = [
         rectification_views.rectification_detail,
         name="rectification_detail",
     ),
+    path(
+        "rectifications/<int:rectification_id>/do/<slug:action>/",
+        rectification_views.rectification_act,
+        name="rectification_act",
+    ),
 ]

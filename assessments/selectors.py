@@ -450,3 +450,57 @@ def flag_text(flag: dict) -> str:
             "points": flag["points"]
         }
     return _("Far below the other departments in this dimension")
+
+
+# Review pages ---------------------------------------------------------------------
+
+
+def rounds_managed_list(user: User) -> QuerySet[EvaluationRound]:
+    """The rounds ``user``'s organization department runs, newest first, each
+    with ``asked`` and ``answered`` (evaluations asked for and sent: counts
+    of participations, never of answers). Nobody else runs any."""
+    if not is_organizer(user) or not user.department_id:
+        return EvaluationRound.objects.none()
+    return (
+        rounds_visible_to(user)
+        .filter(organizer_id=user.department_id)
+        .annotate(
+            asked=Count("participations"),
+            answered=Count(
+                "participations", filter=Q(participations__answered_on__isnull=False)
+            ),
+        )
+        .order_by("-opens_on", "-pk")
+    )
+
+
+def round_question_results(
+    *, user: User, evaluation_round: EvaluationRound
+) -> QuerySet[QuestionResult]:
+    """The question figures of a round with results, for the organization
+    department's export: only those at least ``min_responses`` units
+    answered (the others hold no figure anyway). 404 for anyone else."""
+    if not is_organizer(user) or evaluation_round.state not in RESULT_STATES:
+        raise Http404
+    if not rounds_visible_to(user).filter(pk=evaluation_round.pk).exists():
+        raise Http404
+    return (
+        QuestionResult.objects.filter(
+            round=evaluation_round, answered__gte=evaluation_round.min_responses
+        )
+        .select_related("department", "question")
+        .order_by("department__code", "question__sort_order", "respondent_class")
+    )
+
+
+def comments_pending_for(user: User) -> QuerySet[Comment]:
+    """The comments waiting for review in the rounds ``user``'s organization
+    department runs, once a round is closed: while it is open, comments
+    arriving beside the participations of the day could be told apart."""
+    if not is_organizer(user) or not user.department_id:
+        return Comment.objects.none()
+    return Comment.objects.filter(
+        round__organizer_id=user.department_id,
+        round__state__in=RESULT_STATES,
+        state=CommentState.PENDING,
+    )

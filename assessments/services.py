@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assessments import scoring
 from assessments.lifecycle import (
@@ -54,32 +55,39 @@ from matching.selectors import communities_served
 from portal.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from portal.services import notify
 
-ERROR_NOT_ORGANIZER = _("Only the organization department runs evaluation rounds.")
-ERROR_FROZEN = _(
+# Lazy: these are made at import, and said in the language of each request.
+ERROR_NOT_ORGANIZER = gettext_lazy(
+    "Only the organization department runs evaluation rounds."
+)
+ERROR_FROZEN = gettext_lazy(
     "This questionnaire is used by a round and can no longer change: "
     "make a new version of it."
 )
-ERROR_WEIGHTS = _("The weights of communities and street offices must add up to 1.")
-ERROR_MIN_RESPONSES = _(
+ERROR_WEIGHTS = gettext_lazy(
+    "The weights of communities and street offices must add up to 1."
+)
+ERROR_MIN_RESPONSES = gettext_lazy(
     "A round needs at least %(count)s answers before it shows figures."
 )
-ERROR_DATES = _("A round closes on or after the day it opens.")
-ERROR_PERIOD = _("The period evaluated ends on or after the day it starts.")
-ERROR_NO_DEPARTMENTS = _("Choose the departments to evaluate.")
-ERROR_FOREIGN_DEPARTMENT = _(
+ERROR_DATES = gettext_lazy("A round closes on or after the day it opens.")
+ERROR_PERIOD = gettext_lazy("The period evaluated ends on or after the day it starts.")
+ERROR_NO_DEPARTMENTS = gettext_lazy("Choose the departments to evaluate.")
+ERROR_FOREIGN_DEPARTMENT = gettext_lazy(
     "Only departments serving the round's area can be evaluated."
 )
-ERROR_STATE = _("This cannot be done in the round's present state.")
-ERROR_NOBODY_ASKED = _("Nobody would be asked: no unit of the area qualifies.")
-ERROR_NO_RESULTS = _("The results are not computed yet.")
-ERROR_ALREADY_ANSWERED = _(
+ERROR_STATE = gettext_lazy("This cannot be done in the round's present state.")
+ERROR_NOBODY_ASKED = gettext_lazy(
+    "Nobody would be asked: no unit of the area qualifies."
+)
+ERROR_NO_RESULTS = gettext_lazy("The results are not computed yet.")
+ERROR_ALREADY_ANSWERED = gettext_lazy(
     "Your unit has already sent its evaluation of this department."
 )
-ERROR_NOT_OPEN = _("This round is not open for answers.")
-ERROR_ROUND_OVER = _("This round closed on %(date)s.")
-ERROR_NOTE_REQUIRED = _("Please write a note.")
-ERROR_PLAN_REQUIRED = _("Please write the plan.")
-ERROR_REMINDED_TODAY = _("The units were reminded today already.")
+ERROR_NOT_OPEN = gettext_lazy("This round is not open for answers.")
+ERROR_ROUND_OVER = gettext_lazy("This round closed on %(date)s.")
+ERROR_NOTE_REQUIRED = gettext_lazy("Please write a note.")
+ERROR_PLAN_REQUIRED = gettext_lazy("Please write the plan.")
+ERROR_REMINDED_TODAY = gettext_lazy("The units were reminded today already.")
 
 # Which units answer for each class.
 RESPONDENT_ROLES = {

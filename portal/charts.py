@@ -147,13 +147,15 @@ def column_chart(
     title: str,
     width: int = 640,
     height: int = 220,
+    top: float | None = None,
 ) -> SafeString:
     """Grouped columns: one group per entry of ``groups`` (e.g. months), one
-    column per series in each, a legend above and gridlines at round steps."""
+    column per series in each, a legend above and gridlines at round steps
+    up to ``top`` (by default a round step above the largest value)."""
     legend_height, axis_height, axis_width = 26, 22, 36
     plot_height = height - legend_height - axis_height
     plot_width = width - axis_width
-    top = _nice_ceiling(max((v for s in series for v in s.values), default=0))
+    top = top or _nice_ceiling(max((v for s in series for v in s.values), default=0))
     group_width = plot_width / max(len(groups), 1)
     column = min(group_width * 0.8 / max(len(series), 1), 28)
     parts = []
@@ -240,3 +242,187 @@ def _nice_ceiling(value: float) -> float:
     magnitude = 10 ** math.floor(math.log10(step))
     factor = next(f for f in (1, 1.5, 2, 2.5, 3, 4, 5, 10) if f * magnitude >= step)
     return 4 * factor * magnitude
+
+
+# Heat colours and lines --------------------------------------------------------
+
+# From a low value (the accent's red) through a pale middle to a high one (a
+# blue): a diverging scale that colour-blind readers still tell apart, and
+# whose ends are dark enough for white figures on them.
+HEAT_STOPS = ("#9d2a1f", "#e4907f", "#f6f1e7", "#8fb3cf", "#2c5f8a")
+HEAT_INK_DARK, HEAT_INK_LIGHT = INK, "#ffffff"
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    """Relative luminance (WCAG 2) of an sRGB colour."""
+    channels = []
+    for channel in rgb:
+        c = channel / 255
+        channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+    red, green, blue = channels
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def heat_colour(value: float, *, low: float = 0, high: float = 100) -> tuple[str, str]:
+    """The background of ``value`` on the heat scale from ``low`` to ``high``
+    (values outside are clipped), and the ink that reads best on it (dark or
+    white, whichever contrasts more): ``("#8fb3cf", "#1f2328")``."""
+    span = high - low or 1
+    share = min(max((value - low) / span, 0), 1) * (len(HEAT_STOPS) - 1)
+    index = min(int(share), len(HEAT_STOPS) - 2)
+    start, end = _rgb(HEAT_STOPS[index]), _rgb(HEAT_STOPS[index + 1])
+    fraction = share - index
+    rgb = tuple(round(a + (b - a) * fraction) for a, b in zip(start, end, strict=True))
+    background = "#{:02x}{:02x}{:02x}".format(*rgb)
+    light = _luminance(rgb)
+    # Contrast ratios against the dark ink and against white.
+    on_dark = (light + 0.05) / (_luminance(_rgb(HEAT_INK_DARK)) + 0.05)
+    on_white = 1.05 / (light + 0.05)
+    return background, HEAT_INK_DARK if on_dark >= on_white else HEAT_INK_LIGHT
+
+
+@dataclass(frozen=True)
+class LineSeries:
+    """A line of ``line_chart``: one value per label, None for none."""
+
+    name: str
+    values: Sequence[float | None]
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Sequence[LineSeries],
+    *,
+    title: str,
+    width: int = 640,
+    height: int = 240,
+    top: float | None = None,
+) -> SafeString:
+    """Lines over ``labels`` (e.g. rounds), one per series, each point marked
+    and its figure written above it; a value None leaves a gap in its line.
+    The axis runs from 0 to ``top`` (by default a round step above the
+    largest value), with a legend above when there are several series."""
+    legend_height = 26 if len(series) > 1 else 8
+    axis_height, axis_width, margin = 24, 36, 24
+    plot_height = height - legend_height - axis_height - 14
+    plot_width = width - axis_width - margin
+    values = [v for one in series for v in one.values if v is not None]
+    top = top or _nice_ceiling(max(values, default=0))
+    # The first and last labels are centred on their points: room for half of
+    # each inside the chart, and for the figures beside the axis.
+    inset = min(max((text_width(label) for label in labels), default=0) / 2 + 4, 90)
+    inset = max(inset, 20)
+    step = (plot_width - 2 * inset) / max(len(labels) - 1, 1)
+    parts = []
+
+    def x(index: int) -> float:
+        if len(labels) == 1:
+            return round(axis_width + plot_width / 2, 1)
+        return round(axis_width + inset + index * step, 1)
+
+    def y(value: float) -> float:
+        return round(legend_height + 14 + plot_height * (1 - value / top), 1)
+
+    if len(series) > 1:
+        legend_x = axis_width
+        for index, one in enumerate(series):
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="4" width="12" height="12" rx="2" fill="{}"/>'
+                    '<text x="{}" y="10" dominant-baseline="central" fill="{}">'
+                    "{}</text>",
+                    legend_x,
+                    PALETTE[index % len(PALETTE)],
+                    legend_x + 16,
+                    INK,
+                    one.name,
+                )
+            )
+            legend_x += 16 + text_width(one.name) + 18
+    for grid in range(5):
+        value = top * grid / 4
+        parts.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" text-anchor="end" dominant-baseline="central" '
+                'fill="{}">{}</text>',
+                axis_width,
+                width - margin / 2,
+                y(value),
+                y(value),
+                GRID,
+                axis_width - 6,
+                y(value),
+                MUTED,
+                _number(round(value, 1)),
+            )
+        )
+    for index, label in enumerate(labels):
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
+                x(index),
+                height - 6,
+                MUTED,
+                _fit(label, max(step - 6, 2 * inset - 4)),
+            )
+        )
+    for s, one in enumerate(series):
+        colour = PALETTE[s % len(PALETTE)]
+        runs: list[list[tuple[float, float]]] = [[]]
+        for index, value in enumerate(one.values):
+            if value is None:
+                runs.append([])
+            else:
+                runs[-1].append((x(index), y(value)))
+        for run in runs:
+            if len(run) > 1:
+                parts.append(
+                    format_html(
+                        '<polyline fill="none" stroke="{}" stroke-width="2.5" '
+                        'points="{}"/>',
+                        colour,
+                        " ".join(f"{px},{py}" for px, py in run),
+                    )
+                )
+        for index, value in enumerate(one.values):
+            if value is None:
+                continue
+            parts.append(
+                format_html(
+                    '<circle cx="{}" cy="{}" r="4" fill="{}"><title>{} {}: {}</title>'
+                    '</circle><text x="{}" y="{}" text-anchor="middle" fill="{}">'
+                    "{}</text>",
+                    x(index),
+                    y(value),
+                    colour,
+                    labels[index],
+                    one.name,
+                    _number(round(value, 1)),
+                    x(index),
+                    round(y(value) - 9, 1),
+                    INK,
+                    _number(round(value, 1)),
+                )
+            )
+    description = "；".join(
+        f"{label} "
+        + "，".join(
+            f"{one.name} {_number(round(one.values[i], 1))}"
+            if one.values[i] is not None
+            else f"{one.name} —"
+            for one in series
+        )
+        for i, label in enumerate(labels)
+    )
+    return _frame(
+        width=width,
+        height=height,
+        title=title,
+        description=description,
+        body=SafeString("".join(parts)),
+    )

@@ -4,7 +4,17 @@ import itertools
 import re
 from xml.etree import ElementTree
 
-from portal.charts import Bar, Series, bar_chart, column_chart, text_width
+from portal.charts import (
+    HEAT_STOPS,
+    Bar,
+    LineSeries,
+    Series,
+    bar_chart,
+    column_chart,
+    heat_colour,
+    line_chart,
+    text_width,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -71,3 +81,33 @@ def test_chinese_text_is_measured_wider_than_latin():
     assert text_width("民政局") == 3 * text_width("民")
     assert text_width("abc") < text_width("民政局")
     assert re.fullmatch(r"[\d.]+", str(text_width("a")))
+
+
+def test_heat_colours_run_from_red_to_blue_with_readable_ink():
+    assert heat_colour(0) == (HEAT_STOPS[0], "#ffffff")
+    assert heat_colour(100)[0] == HEAT_STOPS[-1]
+    # Values outside the scale are clipped; the pale middle takes dark ink.
+    assert heat_colour(-20) == heat_colour(0) and heat_colour(140) == heat_colour(100)
+    assert heat_colour(50) == (HEAT_STOPS[2], "#1f2328")
+    assert heat_colour(30) != heat_colour(31)
+
+
+def test_a_line_chart_marks_each_figure_and_leaves_a_gap_for_a_missing_one():
+    svg = parsed(
+        line_chart(
+            ["第二季度", "第三季度", "第四季度", "明年"],
+            [LineSeries("总分", [61.25, None, 70, 82])],
+            title="历轮总分",
+            top=100,
+        )
+    )
+    assert svg.find(f"{SVG}desc").text == (
+        "第二季度 总分 61.2；第三季度 总分 —；第四季度 总分 70；明年 总分 82"
+    )
+    # Three points; one line joining the last two, none across the gap.
+    assert len(list(svg.iter(f"{SVG}circle"))) == 3
+    [line] = list(svg.iter(f"{SVG}polyline"))
+    assert len(line.get("points").split()) == 2
+    # Gridlines from 0 to the top asked for.
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert "0" in texts and "100" in texts

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from assessments import scoring
 from assessments.lifecycle import (
@@ -54,6 +54,8 @@ from matching.selectors import communities_served
 from portal.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from portal.services import notify
 
+# ``_`` is lazy: these messages are module constants, and must speak the
+# language of the request that shows them, not the one active at import.
 ERROR_NOT_ORGANIZER = _("Only the organization department runs evaluation rounds.")
 ERROR_FROZEN = _(
     "This questionnaire is used by a round and can no longer change: "

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assessments.models import (
     Comment,
@@ -45,6 +45,14 @@ from tests.assessments.helpers import (
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The refusals below are matched by their English words; the portal
+    speaks Chinese by default."""
+    with translation.override("en"):
+        yield
 
 
 def close(evaluation_round, user, django_capture_on_commit_callbacks):

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.panels import ObjectList
@@ -43,6 +43,11 @@ from assessments.services import (
     questionnaire_check_editable,
     questionnaire_new_version,
 )
+
+# Wagtail's Chinese catalog lacks the button of its error banner, which the
+# editor shows when a questionnaire is refused; the portal's catalog (first
+# in LOCALE_PATHS) carries it.
+WAGTAIL_CATALOG_GAPS = (gettext_noop("Go to the first error"),)
 
 ERROR_DELETE_USED = gettext_lazy(
     "“%(questionnaire)s” is used by a round and cannot be deleted."

@@ -366,7 +366,7 @@ def test_problems_are_shown_at_their_questions_and_nothing_is_stored(client):
     assert "q-ledgers_trend" in form.errors
     text = response.text
     assert "评价未提交" in text
-    assert '<a href="#question-rankings">第 7 题</a>: 请回答此题。' in text
+    assert '<a href="#question-rankings">第 7 题</a>：请回答此题。' in text
     # Nothing lost: what was typed is on the page again.
     assert 'name="q-meetings_count" id="id_q-meetings_count" value="1000"' in text
     assert re.search(r'name="q-meetings_needed" value="4"[^>]*checked', text)

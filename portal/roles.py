@@ -20,6 +20,13 @@ ROLE_GROUP_NAMES: dict[str, str] = {
 }
 
 _ADMIN_ACCESS = "wagtailadmin.access_admin"
+# Questionnaire versions, edited in the CMS (assessments/wagtail_hooks.py).
+_QUESTIONNAIRES = (
+    "assessments.add_questionnaire",
+    "assessments.change_questionnaire",
+    "assessments.delete_questionnaire",
+    "assessments.view_questionnaire",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.COMMUNITY_OPERATOR: (),
@@ -31,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "portal.view_region",
         "portal.view_department",
         "portal.view_departmentfamily",
+        *_QUESTIONNAIRES,
     ),
     Role.ADMINISTRATOR: (
         _ADMIN_ACCESS,
@@ -58,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "portal.view_user",
         "auth.view_group",
         "wagtailcore.change_site",
+        *_QUESTIONNAIRES,
     ),
 }
 

@@ -450,3 +450,18 @@ def flag_text(flag: dict) -> str:
             "points": flag["points"]
         }
     return _("Far below the other departments in this dimension")
+
+
+def comments_released(result: DepartmentResult) -> QuerySet[Comment]:
+    """The comments about a department the organization department released,
+    in question order: what the department reads (``comments_for``), and the
+    only ones its PDF report card prints, whoever downloads it."""
+    return (
+        Comment.objects.filter(
+            round_id=result.round_id,
+            department_id=result.department_id,
+            state__in=(CommentState.RELEASED, CommentState.REDACTED),
+        )
+        .select_related("question")
+        .order_by("question__sort_order", "id")
+    )

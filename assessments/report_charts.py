@@ -40,19 +40,29 @@ class Point:
     text: str = ""
 
 
-def score_colour(value: float | None) -> str:
-    """The background of a score in the dimension overview ("" for none)."""
+def score_band(value: float | None) -> str:
+    """The class tinting a score's cell in the dimension overview ("" for
+    none): ``band-90`` for 90 and over, and so on (``band_css``)."""
     if value is None:
         return ""
-    return next(colour for floor, colour in SCORE_BANDS if value >= floor)
+    return next(f"band-{floor}" for floor, _colour in SCORE_BANDS if value >= floor)
+
+
+def band_css() -> str:
+    """The background of each ``score_band``: a class per band rather than a
+    style per cell, which WeasyPrint would parse for every cell."""
+    return "".join(
+        f"td.band-{floor},i.band-{floor}{{background:{colour}}}"
+        for floor, colour in SCORE_BANDS
+    )
 
 
 def score_legend() -> list[tuple[str, str]]:
-    """The bands of ``score_colour``, best first, as (colour, range)."""
+    """The bands of ``score_band``, best first, as (class, range)."""
     legend = []
     upper = SCORE_MAX
-    for floor, colour in SCORE_BANDS:
-        legend.append((colour, f"{floor}–{upper}"))
+    for floor, _colour in SCORE_BANDS:
+        legend.append((f"band-{floor}", f"{floor}–{upper}"))
         upper = floor
     return legend
 

@@ -66,7 +66,8 @@ from assessments.models import (
 from assessments.report_charts import (
     Point,
     position_chart,
-    score_colour,
+    band_css,
+    score_band,
     score_legend,
     trend_chart,
 )
@@ -661,8 +662,8 @@ def bulletin_context(evaluation_round: EvaluationRound) -> dict[str, Any]:
         )
         for dimension in dimensions:
             value = result.dimensions.get(dimension.code, {}).get(scoring.COMPOSITE)
-            row.cells.append((_score(value), score_colour(value)))
-        row.cells.append((row.total, score_colour(result.total)))
+            row.cells.append((_score(value), score_band(value)))
+        row.cells.append((row.total, score_band(result.total)))
         rows.append(row)
 
     families: dict[int | None, list[RankingRow]] = defaultdict(list)
@@ -849,7 +850,7 @@ def _page_css(footer: str) -> str:
     )
     return (
         f"@page {{ @bottom-left {{ content: {_css_string(footer)}; }} "
-        f"@bottom-right {{ content: {numbers}; }} }}"
+        f"@bottom-right {{ content: {numbers}; }} }}" + band_css()
     )
 
 

@@ -65,8 +65,8 @@ from assessments.models import (
 )
 from assessments.report_charts import (
     Point,
-    position_chart,
     band_css,
+    position_chart,
     score_band,
     score_legend,
     trend_chart,

@@ -396,14 +396,15 @@ def comments_for(*, user: User, result: DepartmentResult) -> QuerySet[Comment]:
     """The free-text comments about a department that ``user`` may read: to
     the organization department all of them (to review); to the department
     those released, as released."""
-    comments = Comment.objects.filter(
-        round_id=result.round_id, department_id=result.department_id
-    ).select_related("question")
-    if is_organizer(user):
-        return comments.order_by("question__sort_order", "state", "id")
-    return comments.filter(
-        state__in=(CommentState.RELEASED, CommentState.REDACTED)
-    ).order_by("question__sort_order", "id")
+    if not is_organizer(user):
+        return comments_released(result)
+    return (
+        Comment.objects.filter(
+            round_id=result.round_id, department_id=result.department_id
+        )
+        .select_related("question")
+        .order_by("question__sort_order", "state", "id")
+    )
 
 
 def comments_to_review(evaluation_round: EvaluationRound) -> QuerySet[Comment]:
@@ -503,4 +504,19 @@ def comments_pending_for(user: User) -> QuerySet[Comment]:
         round__organizer_id=user.department_id,
         round__state__in=RESULT_STATES,
         state=CommentState.PENDING,
+    )
+
+
+def comments_released(result: DepartmentResult) -> QuerySet[Comment]:
+    """The comments about a department the organization department released,
+    in question order: what the department reads (``comments_for``), and the
+    only ones its PDF report card prints, whoever downloads it."""
+    return (
+        Comment.objects.filter(
+            round_id=result.round_id,
+            department_id=result.department_id,
+            state__in=(CommentState.RELEASED, CommentState.REDACTED),
+        )
+        .select_related("question")
+        .order_by("question__sort_order", "id")
     )

@@ -1,6 +1,8 @@
 """Test run: fast hashing, in-memory mail, no cache, tasks run at once."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,3 +28,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Static files come from the app folders through the finders; nothing is collected.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# PDFs made by tests go to a folder of this test process, removed at its end,
+# not among the reports of the development server in var/reports.
+TEST_REPORTS_DIR = tempfile.mkdtemp(prefix="diandan-test-reports-")
+atexit.register(shutil.rmtree, TEST_REPORTS_DIR, ignore_errors=True)
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "reports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": TEST_REPORTS_DIR},
+    },
+}

@@ -692,7 +692,7 @@ class DemoEvaluations:
         """The account that answers for each unit: the demo's own first."""
         chosen: dict[int, User] = {}
         for user in User.objects.filter(
-            Q(region__district=self.district) | Q(region__in=self.streets),
+            region__district=self.district,
             role__in=(Role.COMMUNITY_OPERATOR, Role.STREET_OFFICE),
             is_active=True,
         ).order_by("pk"):
@@ -749,13 +749,16 @@ class DemoEvaluations:
             with _clock(_at(spec.opens_on, 9)):
                 round_open(evaluation_round=evaluation_round, user=self.organizer)
             self.written += 1
-        if evaluation_round.state == RoundState.OPEN:
-            self.answers_send(spec, evaluation_round)
-            if spec.published_on is None:
+        if spec.published_on is None:
+            # The open round; closed meanwhile by the schedule, it is left be.
+            if evaluation_round.state == RoundState.OPEN:
+                self.answers_send(spec, evaluation_round)
                 # The organization department's own reminder, two days ago.
                 reminder = spec.opens_on + timedelta(days=OPEN_DAYS - 2)
                 self.remind(evaluation_round, _at(reminder, 9, 30), self.organizer)
-                return
+            return
+        if evaluation_round.state == RoundState.OPEN:
+            self.answers_send(spec, evaluation_round)
             # The schedule's, three days before the last day.
             reminder = spec.closes_on - timedelta(days=3)
             self.remind(evaluation_round, _at(reminder, 7, 30), None)

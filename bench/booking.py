@@ -14,8 +14,10 @@ orders in all have been placed: by default half as many again as there are
 seats, so that sessions fill up and later orders wait. Every order goes
 through ``matching.services.order_place``, which checks the community may
 order, records the order and its event, counts the offering's demand and,
-after the commit, notifies the department and indexes the offering again.
-The variants differ only in how it takes the seat:
+after the commit, notifies the department (with the database search engine,
+which reads seats live, a booking indexes nothing; with Elasticsearch it
+indexes the offering again). The variants differ only in how it takes the
+seat:
 
 - ``order_place``: the project's ``catalog.services.session_seats_take``,
   one conditional UPDATE (on PostgreSQL, a refusal locks the row and counts
@@ -329,7 +331,7 @@ def _seats_changed(session) -> None:
     from catalog.models import OfferingSession
     from catalog.signals import seats_changed
 
-    seats_changed.send(sender=OfferingSession, offering_ids=[session.offering_id])
+    seats_changed.send(sender=OfferingSession, session_ids=[session.pk])
 
 
 def measure(run: Run, world: World, *, orders: int, sessions: int, seats: int) -> None:

@@ -43,7 +43,12 @@ from matching.models import (
 )
 from matching.need_lifecycle import NEED_TRANSITIONS, NeedSide, need_allows
 from matching.need_notifications import message_notify, need_event_notify
-from matching.need_selectors import may_converse, need_side, proposable_offerings
+from matching.need_selectors import (
+    may_converse,
+    need_side,
+    proposable_offerings,
+    proposals_awaiting_order,
+)
 from matching.services import OrderError, order_place
 from portal.models import Role, User
 
@@ -321,18 +326,9 @@ def need_order_placed(*, order: Order, actor: User | None) -> Need | None:
     same offering for an open need — the latest accepted one if several.
     Returns the matched need, or None when the order answers no need.
     """
-    response = (
-        NeedResponse.objects.filter(
-            kind=NeedResponseKind.PROPOSAL,
-            offering_id=order.offering_id,
-            need__community_id=order.community_id,
-            need__state=NeedState.OPEN,
-            accepted_at__isnull=False,
-            order__isnull=True,
-        )
-        .order_by("-accepted_at", "-pk")
-        .first()
-    )
+    response = proposals_awaiting_order(
+        community_id=order.community_id, offering_id=order.offering_id
+    ).first()
     if response is None:
         return None
     need = _locked(response.need_id)

@@ -320,10 +320,12 @@ def need_close(*, need_id: int, user: User, reason: str) -> Need:
 
 def need_order_placed(*, order: Order, actor: User | None) -> Need | None:
     """Link a newly placed order to the proposal it answers, if any, and match
-    its need. Called by ``order_place`` inside its transaction.
+    its need. Called by ``order_place`` inside its transaction, when
+    ``proposals_awaiting_order`` found a proposal before it began.
 
     The proposal is the community's accepted, not yet ordered proposal of the
-    same offering for an open need — the latest accepted one if several.
+    same offering for an open need — the latest accepted one if several,
+    read again here, under the transaction.
     Returns the matched need, or None when the order answers no need.
     """
     response = proposals_awaiting_order(

@@ -94,13 +94,13 @@ def orderable_entry(*, offering: OfferingPage, user: User) -> CatalogEntry | Non
         and user.region_id
     ):
         return None
-    return (
-        CatalogEntry.objects.filter(
-            pk=offering.pk, areas__in=[user.region_id, *user.region.ancestor_ids()]
-        )
-        .distinct()
-        .first()
+    # Each area served that contains the community gives a row of the same
+    # entry: the first will do, with no DISTINCT or ORDER BY (every order
+    # placed asks this).
+    served = CatalogEntry.objects.filter(
+        pk=offering.pk, areas__in=[user.region_id, *user.region.ancestor_ids()]
     )
+    return next(iter(served.order_by()[:1]), None)
 
 
 # Catalog browsing ------------------------------------------------------------

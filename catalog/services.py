@@ -31,7 +31,7 @@ from catalog.models import (
     OfferingStatus,
     community_type_bits,
 )
-from catalog.signals import seats_changed
+from catalog.signals import demand_changed, seats_changed
 from portal.models import Department, DepartmentKind, Role, User
 from portal.roles import ROLE_GROUP_NAMES
 
@@ -394,7 +394,8 @@ def session_seats_take(*, session_id: int, seats: int) -> bool:
     row's own write. The ``session_never_overbooked`` check constraint is the
     backstop. When too few seats are left, the row is locked and counted
     again before saying no (see below). Call inside the transaction that
-    records why; a refused caller holds the row until it commits.
+    records why; a refused caller holds the row until it commits. Sends
+    ``seats_changed`` when the seats were taken.
     """
     session = OfferingSession.objects.filter(pk=session_id)
     taken = session.filter(seats_taken__lte=F("seats") - seats).update(
@@ -419,7 +420,8 @@ def session_seats_take(*, session_id: int, seats: int) -> bool:
 
 
 def session_seats_release(*, session_id: int, seats: int) -> None:
-    """Give back ``seats`` seats taken earlier with ``session_seats_take``."""
+    """Give back ``seats`` seats taken earlier with ``session_seats_take``, and
+    send ``seats_changed``."""
     OfferingSession.objects.filter(pk=session_id, seats_taken__gte=seats).update(
         seats_taken=F("seats_taken") - seats
     )
@@ -427,14 +429,17 @@ def session_seats_release(*, session_id: int, seats: int) -> None:
 
 
 def _seats_changed(session_id: int) -> None:
-    offering_ids = OfferingSession.objects.filter(pk=session_id).values_list(
-        "offering_id", flat=True
-    )
-    seats_changed.send(sender=OfferingSession, offering_ids=list(offering_ids))
+    seats_changed.send(sender=OfferingSession, session_ids=[session_id])
 
 
 def offering_demand_add(*, offering_id: int) -> None:
-    """Count one more order of an offering (the "most ordered" sort)."""
+    """Count one more order of an offering (the "most ordered" sort), and send
+    ``demand_changed``.
+
+    The counter row is shared by every order of the offering: on PostgreSQL
+    the UPDATE locks it until the caller commits, so call this last in the
+    transaction, when little is left to do before the commit.
+    """
     counted = OfferingDemand.objects.filter(offering_id=offering_id).update(
         orders_placed=F("orders_placed") + 1
     )
@@ -447,3 +452,4 @@ def offering_demand_add(*, offering_id: int) -> None:
             OfferingDemand.objects.filter(offering_id=offering_id).update(
                 orders_placed=F("orders_placed") + 1
             )
+    demand_changed.send(sender=OfferingDemand, offering_ids=[offering_id])

@@ -136,6 +136,22 @@ def proposable_offerings(
     )
 
 
+def proposals_awaiting_order(
+    *, community_id: int, offering_id: int
+) -> QuerySet[NeedResponse]:
+    """The community's accepted proposals of the offering, for its open needs,
+    that no order answers yet, the latest accepted first: an order of that
+    offering placed now answers the first (``need_order_placed``)."""
+    return NeedResponse.objects.filter(
+        kind=NeedResponseKind.PROPOSAL,
+        offering_id=offering_id,
+        need__community_id=community_id,
+        need__state=NeedState.OPEN,
+        accepted_at__isnull=False,
+        order__isnull=True,
+    ).order_by("-accepted_at", "-pk")
+
+
 def need_responses(need: Need) -> QuerySet[NeedResponse]:
     return need.responses.select_related(
         "department", "responded_by", "offering", "order"

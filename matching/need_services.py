@@ -43,7 +43,12 @@ from matching.models import (
 )
 from matching.need_lifecycle import NEED_TRANSITIONS, NeedSide, need_allows
 from matching.need_notifications import message_notify, need_event_notify
-from matching.need_selectors import may_converse, need_side, proposable_offerings
+from matching.need_selectors import (
+    may_converse,
+    need_side,
+    proposable_offerings,
+    proposals_awaiting_order,
+)
 from matching.services import OrderError, order_place
 from portal.models import Role, User
 
@@ -315,24 +320,17 @@ def need_close(*, need_id: int, user: User, reason: str) -> Need:
 
 def need_order_placed(*, order: Order, actor: User | None) -> Need | None:
     """Link a newly placed order to the proposal it answers, if any, and match
-    its need. Called by ``order_place`` inside its transaction.
+    its need. Called by ``order_place`` inside its transaction, when
+    ``proposals_awaiting_order`` found a proposal before it began.
 
     The proposal is the community's accepted, not yet ordered proposal of the
-    same offering for an open need — the latest accepted one if several.
+    same offering for an open need — the latest accepted one if several,
+    read again here, under the transaction.
     Returns the matched need, or None when the order answers no need.
     """
-    response = (
-        NeedResponse.objects.filter(
-            kind=NeedResponseKind.PROPOSAL,
-            offering_id=order.offering_id,
-            need__community_id=order.community_id,
-            need__state=NeedState.OPEN,
-            accepted_at__isnull=False,
-            order__isnull=True,
-        )
-        .order_by("-accepted_at", "-pk")
-        .first()
-    )
+    response = proposals_awaiting_order(
+        community_id=order.community_id, offering_id=order.offering_id
+    ).first()
     if response is None:
         return None
     need = _locked(response.need_id)

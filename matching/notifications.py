@@ -55,10 +55,36 @@ def order_url(order: Order) -> str:
     return reverse("order_detail", args=[order.pk])
 
 
+# What the texts and the recipients read of an order. The offering is a Wagtail
+# page of 47 columns over two tables: loading all of it was most of the time
+# telling anybody took.
+_READ = (
+    "participants",
+    "state",
+    "reason",
+    "wished_from",
+    "wished_to",
+    "scheduled_at",
+    "scheduled_place",
+    "scheduled_people",
+    "placed_at",
+    "offering__title",
+    "session__starts_at",
+    "community__name",
+    # community_overseers: the street and the areas over the community.
+    "community__city",
+    "community__district",
+    "community__street",
+    "department__name",
+)
+
+
 def _send(order_id: int, action: str) -> None:
-    order = Order.objects.select_related(
-        "offering", "session", "community", "department"
-    ).get(pk=order_id)
+    order = (
+        Order.objects.select_related("offering", "session", "community", "department")
+        .only(*_READ)
+        .get(pk=order_id)
+    )
     with translation.override(settings.LANGUAGE_CODE):
         title, body = _MESSAGES[action](order)
     notify(

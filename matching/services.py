@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from catalog.services import (
 from matching.calendar import add_working_days
 from matching.lifecycle import TRANSITIONS, Actor, acts_as
 from matching.models import ACTIVE_STATES, Order, OrderEvent, OrderState
+from matching.need_selectors import proposals_awaiting_order
 from matching.notifications import order_escalated_notify, order_event_notify
 from matching.selectors import orders_answer_clock
 from portal.models import Role, User
@@ -51,72 +53,40 @@ def order_place(
     waiting list and is promoted when seats are freed. A second call with the
     same ``idempotency_key`` (a double-clicked submit) returns the first order.
 
+    Everything that needs no lock is read and checked before the write
+    transaction, which then only takes the seats, writes the order, its
+    events (and the need it answers) and counts the offering's demand. The
+    department is told after the commit.
+
     Raises ``OrderError`` when the offering cannot be ordered this way, or the
     community already has an order under way for the session;
     ``PermissionDenied`` when ``user`` does not order for a community.
     """
-    key = idempotency_key or uuid.uuid4()
-    try:
-        return _order_place(
-            user=user,
-            offering=offering,
-            session=session,
-            participants=participants,
-            contact_name=contact_name,
-            contact_phone=contact_phone,
-            wished_from=wished_from,
-            wished_to=wished_to,
-            note=note,
-            key=key,
-        )
-    except IntegrityError:
-        # Lost a race: to the same form submitted twice (the key), or to
-        # another order of the community for the session.
-        existing = Order.objects.filter(idempotency_key=key).first()
-        if existing is not None and existing.placed_by_id == user.pk:
-            return existing
-        raise OrderError(
-            _("Your community already has an order under way for this session.")
-        ) from None
-
-
-@transaction.atomic
-def _order_place(
-    *,
-    user: User,
-    offering: OfferingPage,
-    session: OfferingSession | None,
-    participants: int,
-    contact_name: str,
-    contact_phone: str,
-    wished_from: date | None,
-    wished_to: date | None,
-    note: str,
-    key: uuid.UUID,
-) -> Order:
-    existing = Order.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.placed_by_id != user.pk:
+    # Compared with the stored keys in Python below, so a key given as text
+    # becomes a UUID first.
+    key = uuid.UUID(str(idempotency_key)) if idempotency_key else uuid.uuid4()
+    # Checked before the transaction: on SQLite it holds the whole database's
+    # write lock from its first statement, on PostgreSQL the session's row
+    # from the seat UPDATE, so every query and line of Python inside keeps
+    # the other bookers waiting. None of these checks needs a lock. The key
+    # and the one order under way per community and session are held by
+    # unique constraints until the commit (see the IntegrityError below); the
+    # seats by the conditional UPDATE. The catalog entry would be no surer
+    # read inside: on PostgreSQL each statement sees what was committed when
+    # it started, so an offering paused meanwhile could always slip through.
+    earlier = _orders_earlier(user=user, session=session, key=key)
+    repeated = next((order for order in earlier if order.idempotency_key == key), None)
+    if repeated is not None:
+        if repeated.placed_by_id != user.pk:
             raise PermissionDenied
-        return existing
+        return repeated
     if user.role != Role.COMMUNITY_OPERATOR or not user.region_id:
         raise PermissionDenied
     entry = orderable_entry(offering=offering, user=user)
     if entry is None:
         raise OrderError(_("This offering cannot be ordered by your community now."))
     _check_request(offering, session, participants, wished_from, wished_to)
-    active = (
-        session is not None
-        and Order.objects.filter(
-            community_id=user.region_id, session=session, state__in=ACTIVE_STATES
-        ).first()
-    )
-    if active:
-        # The same form sent twice: on PostgreSQL each statement reads what is
-        # committed when it starts, so the first submission may have committed
-        # after the key lookup above found nothing. Answer with that order.
-        if active.idempotency_key == key and active.placed_by_id == user.pk:
-            return active
+    if earlier:
         raise OrderError(
             _("Your community already has an order under way for this session.")
         )
@@ -134,30 +104,88 @@ def _order_place(
         note=note,
         idempotency_key=key,
     )
-    if session is not None:
+    # Almost no order answers a need: look first, and lock the need only then.
+    # A proposal accepted while this order is placed may miss it, as it
+    # always could on PostgreSQL, where the transaction would not see it
+    # either; the community accepts before it orders.
+    answers_need = proposals_awaiting_order(
+        community_id=user.region_id, offering_id=offering.pk
+    ).exists()
+    try:
+        _order_record(order, answers_need=answers_need)
+    except IntegrityError:
+        # Lost a race: to the same form submitted twice (the key), or to
+        # another order of the community for the session. Both were placed
+        # after the checks above read, and their constraints held.
+        existing = Order.objects.filter(idempotency_key=key).first()
+        if existing is not None and existing.placed_by_id == user.pk:
+            return existing
+        raise OrderError(
+            _("Your community already has an order under way for this session.")
+        ) from None
+    order_event_notify(order, "place")
+    return order
+
+
+def _orders_earlier(
+    *, user: User, session: OfferingSession | None, key: uuid.UUID
+) -> list[Order]:
+    """In one query, the orders a new one may not repeat: the one placed with
+    ``key`` (the same form sent again), and the community's order under way
+    for ``session``."""
+    earlier = Q(idempotency_key=key)
+    if session is not None and user.region_id:
+        earlier |= Q(
+            community_id=user.region_id, session=session, state__in=ACTIVE_STATES
+        )
+    return list(Order.objects.filter(earlier).order_by()[:2])
+
+
+@transaction.atomic
+def _order_record(order: Order, *, answers_need: bool) -> None:
+    """Take the seats of a checked, unsaved ``order`` and write it with its
+    events, link the need it answers and count its offering's demand.
+
+    The rows other bookers wait for are taken late: the session's first
+    (the order's state depends on it), then two inserts, the need's row in
+    the rare order answering one, and the offering's demand counter, which
+    all the offering's sessions share, just before the commit.
+    """
+    if order.session_id is not None:
         order.holds_seats = session_seats_take(
-            session_id=session.pk, seats=participants
+            session_id=order.session_id, seats=order.participants
         )
         if not order.holds_seats:
             order.state = OrderState.WAITLISTED
     order.save()
-    offering_demand_add(offering_id=offering.pk)
-    OrderEvent.objects.create(
-        order=order,
-        actor=user,
-        action="place",
-        from_state="",
-        to_state=OrderState.SUBMITTED,
-    )
-    order_event_notify(order, "place")
+    events = [
+        OrderEvent(
+            order=order,
+            actor=order.placed_by,
+            action="place",
+            from_state="",
+            to_state=OrderState.SUBMITTED,
+        )
+    ]
     if order.state == OrderState.WAITLISTED:
-        _event(order, None, "waitlist", OrderState.SUBMITTED)
-    # An order placed from an accepted proposal matches the community's need.
-    # Imported here: matching.need_services places orders through this module.
-    from matching.need_services import need_order_placed
+        events.append(
+            OrderEvent(
+                order=order,
+                actor=None,
+                action="waitlist",
+                from_state=OrderState.SUBMITTED,
+                to_state=OrderState.WAITLISTED,
+            )
+        )
+    OrderEvent.objects.bulk_create(events)
+    if answers_need:
+        # An order placed from an accepted proposal matches the community's
+        # need. Imported here: matching.need_services places orders through
+        # this module.
+        from matching.need_services import need_order_placed
 
-    need_order_placed(order=order, actor=user)
-    return order
+        need_order_placed(order=order, actor=order.placed_by)
+    offering_demand_add(offering_id=order.offering_id)
 
 
 def _check_request(

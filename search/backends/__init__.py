@@ -30,12 +30,16 @@ def answering_engine() -> SearchEngine | FallbackEngine:
     return database
 
 
-def indexing_engines() -> list[SearchEngine]:
+def indexing_engines(*, bookings_only: bool = False) -> list[SearchEngine]:
     """The engines whose index follows the catalog: the database engine
-    always, Elasticsearch too when it answers."""
+    always, Elasticsearch too when it answers. ``bookings_only``: only those
+    whose documents hold what bookings change (``stores_bookings``), which
+    may be none."""
     engines: list[SearchEngine] = [_database_engine()]
     if _engine_name() == "elasticsearch":
         engines.append(_elasticsearch_engine(settings.ELASTICSEARCH_URL))
+    if bookings_only:
+        return [engine for engine in engines if engine.stores_bookings]
     return engines
 
 

@@ -76,6 +76,12 @@ class SearchEngine(ABC):
     ``SearchUnavailable`` when the engine cannot be reached."""
 
     name: str = ""
+    # Whether the engine's documents hold what bookings change (which sessions
+    # have a seat left, how often the offering was ordered), so that each
+    # booking must index the offering again. An engine that reads those from
+    # the catalog's tables when it answers leaves this off, and bookings cost
+    # it nothing.
+    stores_bookings: bool = False
 
     @abstractmethod
     def browse(self, query: BrowseQuery) -> BrowseResults:

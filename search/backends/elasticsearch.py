@@ -570,6 +570,9 @@ class ElasticsearchEngine(SearchEngine):
     """
 
     name = "elasticsearch"
+    # A document holds whether each session has a seat left and how often the
+    # offering was ordered (``OfferingDocument``): a booking indexes it again.
+    stores_bookings = True
 
     def __init__(
         self,

@@ -1,5 +1,6 @@
 """The booking benchmark keeps running against the code it measures."""
 
+import re
 import subprocess
 import sys
 
@@ -49,4 +50,14 @@ def test_the_booking_benchmark_prints_its_table():
         seated, taken, lost, overbooked, *errors = (int(c) for c in cells[6:-1])
         assert 0 < seated == taken <= 4 * 2
         assert (lost, overbooked, errors) == (0, 0, [0, 0, 0, 0])
-    assert "2 threads: order_place is correct" in result.stdout
+    # The verdict pairs each round's run with the best correct peer's.
+    for threads in ("2", "4"):
+        assert re.search(
+            rf"^{threads} threads: order_place is correct; throughput against "
+            r"the best correct peer \((naive read-check-save|select_for_update)\):\n"
+            r" +\d+\.\d\d× median of 1 paired rounds \(min–max "
+            r"\d+\.\d\d–\d+\.\d\d, at least as fast in [01] of 1\), "
+            r"\d+\.\d\d× pooled\n +per round: \d+\.\d\d$",
+            result.stdout,
+            re.MULTILINE,
+        ), result.stdout

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 
+from matching.notifications import order_escalated_notify, order_event_notify
 from matching.services import order_place, order_transition
 from portal.models import Notification, Role
 from tests.factories import UserFactory
@@ -160,3 +161,43 @@ def test_a_change_rolled_back_tells_nobody(committed, operator, department, publ
         order_transition(order_id=order.pk, user=publisher, action="accept")
         raise RuntimeError
     assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "place",
+        "accept",
+        "reject",
+        "schedule",
+        "cancel",
+        "deliver",
+        "confirm",
+        "withdraw",
+        "promote",
+        "escalate",
+    ],
+)
+def test_telling_reads_the_order_once_and_writes_once(
+    committed,
+    django_assert_num_queries,
+    action,
+    operator,
+    department,
+    publisher,
+    street_officer,
+):
+    page, session = scheduled_offering(department)
+    order = place(operator, page, session)
+    order.scheduled_at = session.starts_at
+    order.scheduled_place = "社区活动室"
+    order.scheduled_people = "李明"
+    order.save()
+    # The order with the names its texts need, the recipients, their inboxes:
+    # nothing the texts read is left to load one field at a time.
+    with django_assert_num_queries(3), committed():
+        if action == "escalate":
+            order_escalated_notify(order)
+        else:
+            order_event_notify(order, action)
+    assert Notification.objects.count() == 1

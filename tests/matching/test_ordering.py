@@ -5,11 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import matching.services
 from catalog.selectors import catalog_browse
-from matching.models import OrderState
+from matching.models import Order, OrderState
 from matching.services import OrderError, order_place, order_transition
 from tests.matching.helpers import operator_of, scheduled_offering
 
@@ -84,6 +87,81 @@ def test_one_active_order_per_community_and_session(operator, department):
     place(operator, page, session)
     with pytest.raises(OrderError):
         place(operator, page, session)
+
+
+def test_a_waiting_order_records_both_events(street, department):
+    page, session = scheduled_offering(department, seats=1)
+    place(operator_of(street), page, session)
+    waiting = place(operator_of(street), page, session)
+    assert [
+        (e.action, e.from_state, e.to_state, e.actor) for e in waiting.events.all()
+    ] == [
+        ("place", "", "submitted", waiting.placed_by),
+        ("waitlist", "submitted", "waitlisted", None),
+    ]
+
+
+def test_an_order_reads_before_it_writes_and_counts_demand_last(street, department):
+    page, session = scheduled_offering(department)
+    place(operator_of(street), page, session)
+    operator = operator_of(street)
+    with CaptureQueriesContext(connection) as queries:
+        place(operator, page, session)
+    statements = [
+        (query["sql"].split()[0], _table(query["sql"]))
+        for query in queries.captured_queries
+    ]
+    # Three reads (an earlier order, the catalog entry, a need to answer),
+    # then the transaction (a savepoint in the test's): the seat, the order,
+    # its event, and the offering's counter that every order of it waits for.
+    assert statements == [
+        ("SELECT", "matching_order"),
+        ("SELECT", "catalog_catalogentry"),
+        ("SELECT", "matching_needresponse"),
+        ("SAVEPOINT", None),
+        ("UPDATE", "catalog_offeringsession"),
+        ("INSERT", "matching_order"),
+        ("INSERT", "matching_orderevent"),
+        ("UPDATE", "catalog_offeringdemand"),
+        ("RELEASE", None),
+    ]
+
+
+def _table(sql: str) -> str | None:
+    for word in ("FROM", "INTO", "UPDATE"):
+        if f"{word} " in sql:
+            return sql.split(f"{word} ", 1)[1].split()[0].strip('"')
+    return None
+
+
+@pytest.fixture
+def checks_missed(monkeypatch):
+    """The checks before the transaction find nothing, as when a racing
+    order commits right after they read."""
+    monkeypatch.setattr(matching.services, "_orders_earlier", lambda **kwargs: [])
+
+
+def test_losing_the_race_to_another_order_of_the_community_takes_no_seat(
+    operator, department, checks_missed
+):
+    page, session = scheduled_offering(department)
+    first = place(operator, page, session)
+    with pytest.raises(OrderError):
+        place(operator, page, session)
+    session.refresh_from_db()
+    assert session.seats_taken == 1
+    assert list(Order.objects.filter(session=session)) == [first]
+
+
+def test_losing_the_race_to_the_same_form_returns_the_first_order(
+    operator, department, checks_missed
+):
+    page, session = scheduled_offering(department)
+    key = "5d1c6a7e-0000-4000-8000-000000000002"
+    first = place(operator, page, session, idempotency_key=key)
+    again = place(operator, page, session, idempotency_key=key)
+    session.refresh_from_db()
+    assert (again.pk, session.seats_taken) == (first.pk, 1)
 
 
 def test_the_whole_lifecycle(operator, publisher, department):

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
 from assessments import reports
@@ -162,8 +163,8 @@ def test_a_report_card_shows_ranks_and_says_how_the_score_was_computed(scene):
     )
     assert f"{result.total:.1f}" in text
     assert f"{result.rank_overall}/{result.ranked_overall}" in text
-    assert "各题得分" in text and "作答数" in text
-    assert "得分计算方法" in text and FORMULA_VERSION in text
+    assert _("Question by question") in text and _("Units answered") in text
+    assert _("How the score was computed") in text and FORMULA_VERSION in text
     # The dimension weights stored with the results: 文件会议精简 weighs 0.25.
     assert "0.25（25%）" in text
 
@@ -189,8 +190,8 @@ def test_a_department_with_too_few_answers_gets_a_card_without_a_figure(scene):
     assert "样本不足" in text
     # No score, mean or rank anywhere before the formula's own numbers
     # (its version, the 0.01 of equal totals), and not how few answered.
-    figures = text.split("得分计算方法")[0]
-    assert "各题得分" not in figures and "各维度得分" not in figures
+    figures = text.split(_("How the score was computed"))[0]
+    assert _("Question by question") not in figures and "各维度得分" not in figures
     assert not re.search(r"\d+\.\d", figures)
     assert "2/4" not in figures and "第1名" not in figures
 

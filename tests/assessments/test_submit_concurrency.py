@@ -124,7 +124,6 @@ def assert_one_response_per_unit(place, evaluation_round, department, errors):
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL (DATABASE_URL)")
 def test_two_submits_at_once_on_postgresql_store_one_response():
     place, evaluation_round, department, errors = two_submits_of_each_unit_at_once()

@@ -81,7 +81,8 @@ def administrator(street):
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``database_independent`` (benchmark smoke runs on their
-    own SQLite files, the translation catalog, the production settings)
+    own SQLite files, the translation catalog, the production settings, the
+    demo district that `make run` seeds on SQLite)
     would do the same work in the PostgreSQL pass of CI as in the SQLite
     one: they run in the SQLite pass only."""
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -467,6 +467,7 @@ def test_a_department_publisher_cannot_add_a_collection(client, offerings):
 # ---------------------------------------------------------------- demo data
 
 
+@pytest.mark.database_independent  # the demo of `make run`, on SQLite
 def test_the_demo_collections_match_demo_offerings_and_load_once(
     client, django_capture_on_commit_callbacks
 ):

@@ -512,6 +512,7 @@ def test_a_publisher_is_not_offered_publishing(client, page):
 # ---------------------------------------------------------------- demo data
 
 
+@pytest.mark.database_independent  # the demo of `make run`, on SQLite
 def test_the_demo_catalog_has_about_seventy_offerings_and_is_idempotent():
     call_command("seed_demo", stdout=StringIO())
     example = Path(settings.BASE_DIR) / "docs" / "examples" / "offerings.csv"

@@ -30,12 +30,9 @@ timed).
 4. **Pages**: the ranking page (``round_results``) and a department's page
    (``department_result``) through the Django test client signed in as the
    organization department, ``--repeat`` requests each: median, p95, queries.
-   While those views are not written yet (they answer 404) the selectors
-   behind them are timed instead: ``round_ranking``, and
-   ``department_result_of`` + ``result_breakdown``.
 5. **PDFs**: ``assessments.reports.card_pdf`` for one department and
    ``bulletin_pdf`` for the round, each in a process of its own: time, peak
-   memory, pages (skipped while ``assessments.reports`` has no such function).
+   memory, pages.
 
 Targets (from the issue): at 6,000 × 60 × 25, the ranking page p95 under
 200 ms; a report card under 1 s; the bulletin under 10 s and under 500 MB.
@@ -50,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
 import os
 import random
@@ -778,12 +774,8 @@ def _own_peak_mb() -> float | None:
 @dataclass
 class PageTimes:
     name: str
-    # "page": the view through the test client; "selectors": the view is not
-    # there yet, the selectors behind it are timed.
-    how: str
     times: list[float]
     queries: int
-    status: int = 200
 
 
 def pages_measure(world: World, repeat: int) -> list[PageTimes]:
@@ -799,11 +791,6 @@ def pages_measure(world: World, repeat: int) -> list[PageTimes]:
 
     from assessments import services
     from assessments.models import DepartmentResult
-    from assessments.selectors import (
-        department_result_of,
-        result_breakdown,
-        round_ranking,
-    )
 
     evaluation_round = world.evaluation_round
     evaluation_round.refresh_from_db()
@@ -827,38 +814,22 @@ def pages_measure(world: World, repeat: int) -> list[PageTimes]:
     )
     department_id = list(middle)[len(middle) // 2]
     world.middle_department = department_id
-    user = world.organizer
-
-    def ranking_selectors():
-        return len(round_ranking(user=user, evaluation_round=evaluation_round))
-
-    def department_selectors():
-        result = department_result_of(
-            user=user, round_id=evaluation_round.pk, department_id=department_id
-        )
-        return sum(len(row.questions) for row in result_breakdown(result))
-
     cases = [
-        (
-            "ranking",
-            reverse("round_results", args=[evaluation_round.pk]),
-            ranking_selectors,
-        ),
+        ("ranking", reverse("round_results", args=[evaluation_round.pk])),
         (
             "department",
             reverse("department_result", args=[evaluation_round.pk, department_id]),
-            department_selectors,
         ),
     ]
     measured = []
-    for name, url, selectors in cases:
-        # A view not written yet answers 404, which Django would log.
-        logging.getLogger("django.request").setLevel(logging.ERROR)
+    for name, url in cases:
         status = client.get(url).status_code
-        if status == 200:
-            how, call = "page", lambda url=url: client.get(url)
-        else:
-            how, call = "selectors", selectors
+        if status != 200:
+            raise SystemExit(f"The {name} page answered {status}: {url}")
+
+        def call(url=url):
+            return client.get(url)
+
         queries = []
         with connection.execute_wrapper(
             lambda execute, sql, *a, seen=queries: seen.append(sql) or execute(sql, *a)
@@ -869,28 +840,20 @@ def pages_measure(world: World, repeat: int) -> list[PageTimes]:
             started = time.perf_counter()
             call()
             times.append((time.perf_counter() - started) * 1000)
-        measured.append(PageTimes(name, how, times, len(queries), status))
+        measured.append(PageTimes(name, times, len(queries)))
     return measured
 
 
-def pdfs_measure(world: World, env: dict) -> dict[str, Measured | None]:
+def pdfs_measure(world: World, env: dict) -> dict[str, Measured]:
     """A department's report card and the round's bulletin, each in its own
-    process; None while ``assessments.reports`` has no such function."""
-    from assessments import reports
-
-    measured: dict[str, Measured | None] = {}
+    process."""
     round_id = world.evaluation_round.pk
-    if hasattr(reports, "card_pdf"):
-        measured["card"] = run_child(
+    return {
+        "card": run_child(
             "card", env, round_id=round_id, department_id=world.middle_department
-        )
-    else:
-        measured["card"] = None
-    if hasattr(reports, "bulletin_pdf"):
-        measured["bulletin"] = run_child("bulletin", env, round_id=round_id)
-    else:
-        measured["bulletin"] = None
-    return measured
+        ),
+        "bulletin": run_child("bulletin", env, round_id=round_id),
+    }
 
 
 # The tables ----------------------------------------------------------------------
@@ -910,7 +873,7 @@ class Report:
     fill_seconds: float = 0.0
     close: dict[str, Measured] = field(default_factory=dict)
     pages: list[PageTimes] = field(default_factory=list)
-    pdfs: dict[str, Measured | None] = field(default_factory=dict)
+    pdfs: dict[str, Measured] = field(default_factory=dict)
 
     def print(self, args) -> None:
         from django.db import connection
@@ -979,10 +942,7 @@ class Report:
             f"\nPages, signed in as the organization department ({args.repeat} "
             "requests each)\n"
         )
-        header = (
-            f"{'page':<11} {'timed':<10} {'median ms':>9} {'p95 ms':>7} "
-            f"{'queries':>7}  target"
-        )
+        header = f"{'page':<11} {'median ms':>9} {'p95 ms':>7} {'queries':>7}  target"
         print(header)
         print("-" * len(header))
         for page in self.pages:
@@ -992,14 +952,8 @@ class Report:
                 verdict = "ok" if _p95(page.times) < limit else "MISS"
                 target = f"p95 < {limit:.0f} ms: {verdict}"
             print(
-                f"{page.name:<11} {page.how:<10} {statistics.median(page.times):>9.1f} "
+                f"{page.name:<11} {statistics.median(page.times):>9.1f} "
                 f"{_p95(page.times):>7.1f} {page.queries:>7}  {target}"
-            )
-        if any(page.how == "selectors" for page in self.pages):
-            print(
-                "  (selectors: the view answered "
-                f"{next(p.status for p in self.pages if p.how == 'selectors')}, "
-                "not written yet; the selectors behind it were timed)"
             )
 
         print("\nPDFs (assessments.reports, own process)\n")
@@ -1007,10 +961,7 @@ class Report:
         print(header)
         print("-" * len(header))
         for name, limit in (("card", "< 1 s"), ("bulletin", "< 10 s, < 500 MB")):
-            measured = self.pdfs.get(name)
-            if measured is None:
-                print(f"{name:<10} {'not written yet (no ' + name + '_pdf)':>24}")
-                continue
+            measured = self.pdfs[name]
             if measured.error:
                 print(f"{name:<10} failed: {measured.error}")
                 continue

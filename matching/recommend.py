@@ -79,13 +79,18 @@ FAMILY_WEIGHT = 2.5
 # Times the text score, capped so that wordy needs do not drown the rest.
 TEXT_WEIGHT = 3.0
 TEXT_CAP = 2.0
-# Times the cosine (0–1) of the need's terms and the department's duties: a
-# statement of duties naming what the need asks for weighs like an offering or
-# two in its subcategory.
-DUTY_WEIGHT = 8.0
+# Times the cosine (0–1) of the need's terms and the department's duties. A
+# department's own statement of what it is responsible for is the strongest
+# evidence there is: a cosine of 0.1 (a specific phrase or two shared) weighs
+# three offerings in the need's subcategory, which a community's choice of
+# category often gets wrong (bench/routing.py: 74 % top-1 with the category
+# and offerings alone, 88 % with duties; chosen on one half of the labelled
+# set, measured on the other).
+DUTY_WEIGHT = 90.0
 # Times the votes of the past needs nearest this one, capped so that a
-# department answering many look-alike needs does not drown the rest.
-HISTORY_WEIGHT = 4.0
+# department answering many look-alike needs does not drown the rest: one
+# close look-alike (cosine 0.2) is past ``MIN_SCORE`` on its own.
+HISTORY_WEIGHT = 12.0
 HISTORY_CAP = 1.5
 # The past needs that vote, and how similar (cosine) a past need must be to
 # vote at all; the most recent answered needs read.
@@ -305,16 +310,18 @@ def need_terms(title: str, description: str = "") -> dict[str, float]:
     return terms
 
 
-def inverse_frequencies(documents: Iterable[Iterable[str]]) -> dict[str, float]:
-    """Each term's ``log((documents + 1) / (documents holding it + 1))``: 0
-    for a term in every document, the more the rarer it is."""
+def inverse_frequencies(
+    documents: Iterable[Iterable[str]], *, floor: float = 0.0
+) -> dict[str, float]:
+    """Each term's ``floor + log((documents + 1) / (documents holding it +
+    1))``: ``floor`` for a term in every document, the more the rarer it is."""
     counts: dict[str, int] = defaultdict(int)
     total = 0
     for document in documents:
         total += 1
         for term in set(document):
             counts[term] += 1
-    return {term: math.log((total + 1) / (n + 1)) for term, n in counts.items()}
+    return {term: floor + math.log((total + 1) / (n + 1)) for term, n in counts.items()}
 
 
 def _weighted(terms: Terms, idf: Mapping[str, float]) -> dict[str, float]:
@@ -403,7 +410,9 @@ def history_signals(
     the earlier in ``past``), each voting its similarity for every department
     that answered it, and the titles of those it answered, nearest first."""
     documents = [need_terms(p.title, p.description) for p in past]
-    idf = inverse_frequencies(documents)
+    # While few needs have been answered, a term they all share may still be
+    # the point (the first two needs about 驿站): it keeps a weight of 1.
+    idf = inverse_frequencies(documents, floor=1.0)
     need = _weighted(need_terms(title, description), idf)
     nearest = sorted(
         (

@@ -81,15 +81,17 @@ TEXT_WEIGHT = 3.0
 TEXT_CAP = 2.0
 # Times the cosine (0–1) of the need's terms and the department's duties. A
 # department's own statement of what it is responsible for is the strongest
-# evidence there is: a cosine of 0.1 (a specific phrase or two shared) weighs
-# three offerings in the need's subcategory, which a community's choice of
-# category often gets wrong (bench/routing.py: 74 % top-1 with the category
-# and offerings alone, 88 % with duties; chosen on one half of the labelled
-# set, measured on the other).
+# evidence there is, stronger than the category a community files its need
+# under: a cosine of 0.1 (a specific phrase or two shared) weighs three
+# offerings in the need's subcategory. Chosen on one half of the labelled set
+# of bench/routing.py (60 does worse there; 120 trades a top-3 hit for a
+# top-1), measured on the other.
 DUTY_WEIGHT = 90.0
 # Times the votes of the past needs nearest this one, capped so that a
 # department answering many look-alike needs does not drown the rest: one
-# close look-alike (cosine 0.2) is past ``MIN_SCORE`` on its own.
+# close look-alike (cosine 0.2) is past ``MIN_SCORE`` on its own. With one or
+# two answered needs per department the bench cannot tell 0 from 12 yet, and
+# more starts to cost accuracy: 12 is the most that costs nothing.
 HISTORY_WEIGHT = 12.0
 HISTORY_CAP = 1.5
 # The past needs that vote, and how similar (cosine) a past need must be to

@@ -333,6 +333,8 @@ def _weighted(terms: Terms, idf: Mapping[str, float]) -> dict[str, float]:
 
 
 def cosine(left: Terms, right: Terms) -> float:
+    """The cosine of two weighted term vectors: 1 for the same direction, 0
+    for nothing in common."""
     if len(right) < len(left):
         left, right = right, left
     dot = sum(w * right[t] for t, w in left.items() if t in right)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -97,6 +98,15 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         }
     )
+    try:
+        run(args)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Load the demo, post and answer the past needs, measure the others and
+    print the table."""
     import django
 
     django.setup()

@@ -271,6 +271,10 @@ class NeedSuggestion(models.Model):
     family_affinity = models.FloatField(default=0)
     # Titles of the department's offerings whose text is close to the need's.
     similar_titles = models.JSONField(default=list, blank=True)
+    # Phrases of the need found in the department's duties (职责).
+    duty_phrases = models.JSONField(default=list, blank=True)
+    # Titles of past needs like this one that the department answered.
+    similar_needs = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("suggested department")

@@ -146,6 +146,8 @@ def need_post(
             same_top_category=suggestion.signals.same_top_category,
             family_affinity=suggestion.signals.family_affinity,
             similar_titles=list(suggestion.signals.similar_titles),
+            duty_phrases=list(suggestion.signals.duty_phrases),
+            similar_needs=list(suggestion.signals.similar_needs),
         )
         for rank, suggestion in enumerate(suggestions, start=1)
     )

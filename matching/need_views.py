@@ -402,4 +402,19 @@ def suggestion_reasons(suggestion: NeedSuggestion, *, top_name: str) -> list[str
             _("Similar offerings: %(titles)s")
             % {"titles": "、".join(suggestion.similar_titles)}
         )
+    if suggestion.duty_phrases:
+        reasons.append(
+            _("Its duties include %(phrases)s")
+            % {"phrases": _quoted(suggestion.duty_phrases)}
+        )
+    if suggestion.similar_needs:
+        reasons.append(
+            _("Has answered similar needs %(titles)s")
+            % {"titles": _quoted(suggestion.similar_needs)}
+        )
     return reasons
+
+
+def _quoted(texts: list[str]) -> str:
+    """Each of ``texts`` in the reader's quotation marks, one after another."""
+    return "".join(_("“%(text)s”") % {"text": text} for text in texts)

@@ -84,6 +84,7 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "family": ("条线", "family"),
         "region_code": ("服务区域代码", "service_region_code"),
         "kind": ("单位类别", "unit_kind"),
+        "duties": ("职责", "duties", "部门职责", "职责描述", "description"),
     },
     ACCOUNTS: {
         "username": ("用户名", "username"),
@@ -918,6 +919,8 @@ class DepartmentImport(BatchImport):
             ).values_list("code", flat=True)
         )
         departments = []
+        # Codes of the rows read from a sheet with a duties column.
+        with_duties: set[str] = set()
         for row in batch:
             region_id = regions.get(row["region_code"])
             if region_id is None:
@@ -945,16 +948,27 @@ class DepartmentImport(BatchImport):
                     kind=row["kind"],
                     family_id=row["family_id"],
                     region_id=region_id,
+                    duties=row.get("duties", ""),
                 )
             )
+            if "duties" in row:
+                with_duties.add(row["code"])
             self.report.updated[DEPARTMENTS] += row["code"] in existing
             self.report.created[DEPARTMENTS] += row["code"] not in existing
-        Department.objects.bulk_create(
-            departments,
-            update_conflicts=True,
-            unique_fields=["code"],
-            update_fields=["name", "kind", "family", "region", "updated_at"],
-        )
+        # A sheet without a duties column leaves the duties already recorded
+        # as they are; one with it sets them, empty cells included.
+        fields = ["name", "kind", "family", "region", "updated_at"]
+        for written, update_fields in (
+            ([d for d in departments if d.code in with_duties], [*fields, "duties"]),
+            ([d for d in departments if d.code not in with_duties], fields),
+        ):
+            if written:
+                Department.objects.bulk_create(
+                    written,
+                    update_conflicts=True,
+                    unique_fields=["code"],
+                    update_fields=update_fields,
+                )
         self.report.department_ids.extend(department.pk for department in departments)
 
 
@@ -1084,8 +1098,15 @@ EXAMPLE_ROWS: dict[str, list[tuple[str, ...]]] = {
         ),
     ],
     DEPARTMENTS: [
-        ("PT-MZ", "普陀区民政局", "民政", "310107000000", "职能部门"),
-        ("PT-ZZB", "中共普陀区委组织部", "", "310107000000", "组织部"),
+        (
+            "PT-MZ",
+            "普陀区民政局",
+            "民政",
+            "310107000000",
+            "职能部门",
+            "负责养老服务、社会救助、社区建设和社会组织管理。",
+        ),
+        ("PT-ZZB", "中共普陀区委组织部", "", "310107000000", "组织部", ""),
     ],
     ACCOUNTS: [
         (

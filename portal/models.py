@@ -193,6 +193,17 @@ class Department(models.Model):
         on_delete=models.PROTECT,
         related_name="departments",
     )
+    # What the department is responsible for (职责), as its own statement of
+    # duties puts it: need routing matches a need's text against it, so a
+    # department is asked even before it publishes an offering.
+    duties = models.TextField(
+        _("duties"),
+        blank=True,
+        help_text=_(
+            "What the department is responsible for, in a few sentences: "
+            "communities' needs are routed by it."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

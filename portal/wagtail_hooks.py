@@ -67,9 +67,9 @@ class DepartmentViewSet(ModelViewSet):
     list_filter = ["kind", "family"]
     search_fields = ["name", "code"]
     search_backend_name = None
-    form_fields = ["name", "family"]
+    form_fields = ["name", "family", "duties"]
     inspect_view_enabled = True
-    inspect_view_fields = ["code", "name", "kind", "family", "region"]
+    inspect_view_fields = ["code", "name", "kind", "family", "region", "duties"]
 
 
 class DepartmentFamilyViewSet(ModelViewSet):

@@ -841,6 +841,25 @@ def test_reimporting_the_same_file_updates_and_does_not_duplicate(tmp_path):
     assert not report.invitations
 
 
+def test_duties_are_imported_and_kept_by_a_sheet_without_them(tmp_path):
+    import_csv(tmp_path, REGION_HEADER, TREE, name="regions.csv")
+    duties = "负责养老服务、社会救助和社区建设。"
+    import_csv(
+        tmp_path,
+        [*DEPARTMENT_HEADER, "职责"],
+        [[*DEPARTMENTS[0], duties]],
+        name="with-duties.csv",
+    )
+    assert Department.objects.get(code="PT-MZ").duties == duties
+
+    report = import_csv(
+        tmp_path, DEPARTMENT_HEADER, [DEPARTMENTS[0]], name="without-duties.csv"
+    )
+
+    assert report.ok, report.errors
+    assert Department.objects.get(code="PT-MZ").duties == duties
+
+
 def test_reimport_with_a_changed_name_renames(tmp_path):
     import_csv(tmp_path, REGION_HEADER, TREE, name="first.csv")
     renamed = [*TREE[:3], [COMMUNITY[0], "天山一居", *COMMUNITY[2:]]]

@@ -36,3 +36,15 @@ def test_publishers_do_not_see_the_org_tree_in_the_cms(client, publisher):
     client.force_login(publisher)
     assert client.get(reverse("region:index")).status_code == 302
     assert client.get(reverse("portal_units_import")).status_code in (302, 403)
+
+
+def test_administrator_states_a_departments_duties(client, administrator, department):
+    client.force_login(administrator)
+    duties = "负责全区河道管理、排水管网和防汛排涝设施运行维护。"
+    response = client.post(
+        reverse("department:edit", args=[department.pk]),
+        {"name": department.name, "family": department.family_id, "duties": duties},
+    )
+    assert response.status_code == 302
+    department.refresh_from_db()
+    assert department.duties == duties

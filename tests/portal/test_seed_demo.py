@@ -94,6 +94,8 @@ def test_seed_demo_creates_about_40_departments_and_the_organization_department(
     assert 35 <= functional.count() <= 45
     assert functional.values("family").distinct().count() >= 20
     assert functional.filter(region__level=RegionLevel.STREET).exists()
+    # Every one states its duties (职责): needs are routed by them.
+    assert not functional.filter(duties="").exists()
     organization = Department.objects.get(kind=DepartmentKind.ORGANIZATION)
     assert organization.name == "中共普陀区委组织部"
     assert organization.family is None

@@ -1,0 +1,51 @@
+"""The need routing benchmark keeps running against the code it measures."""
+
+import re
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def test_the_routing_benchmark_prints_its_table(bench_database):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/routing.py",
+            "--per-department",
+            "2",
+            "--database-url",
+            bench_database,
+        ],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    # Two needs of each of the 29 labelled departments: one past, one measured.
+    assert re.search(r"^29 past needs posted, \d+ answered", out, re.MULTILINE), out
+    rows = {
+        line[:12].strip(): line[12:].split()
+        for line in out.splitlines()
+        if line[:12].strip()
+        in (
+            "classifier",
+            "old scorer",
+            "category",
+            "family",
+            "text",
+            "duties",
+            "past needs",
+        )
+    }
+    assert len(rows) == 7, out
+    for needs, top1, top3, unranked in rows.values():
+        assert needs == "29"
+        assert float(top1.rstrip("%")) <= float(top3.rstrip("%")) <= 100
+        assert 0 <= int(unranked) <= 29
+    assert re.search(
+        r"^time per need: median \d+\.\d ms, p95 \d+\.\d ms$", out, re.MULTILINE
+    )
+    assert re.search(r"^target top-3 ≥ 90%: (ok|MISS) \(\d+\.\d%\)$", out, re.MULTILINE)

@@ -325,7 +325,7 @@ def offering_recommendations(
     browse engine fails (a search cluster down), the text signal is left out
     and the others still rank.
     """
-    candidates = _candidates(community)
+    candidates = offering_candidates(community)
     if not candidates:
         return []
     sources = _text_sources(community)
@@ -403,7 +403,7 @@ def _eligible_entries(community: Region):
     )
 
 
-def _candidates(community: Region) -> dict[int, Candidate]:
+def offering_candidates(community: Region) -> dict[int, Candidate]:
     """The offerings the community may order now with a seat open, without
     those it has an order under way for."""
     entries = (

@@ -12,7 +12,7 @@ panel can put into words:
   ``matching.recommend`` searches a need (its ``text_phrases`` and
   ``phrase_halves``; the search app's Chinese segmentation when installed).
   A hit weighs ``weight / (hits of that phrase + 1)``: need titles 1, need
-  descriptions and past orders' titles 0.5. ("与您的需求『…』相符")
+  descriptions 0.5, past orders' titles 0.25. ("与您的需求『…』相符")
 - **same type**: what communities of the same type in the district ordered,
   a community of the same street counting double, a confirmed order (the
   community said it was delivered well) half as much again, a rejected or
@@ -67,10 +67,13 @@ TEXT_WEIGHT = 3.0
 TEXT_CAP = 2.0
 # Times the weighted count of same-type communities that ordered it.
 SAME_TYPE_WEIGHT = 1.0
-SAME_TYPE_CAP = 4.0
-# Other types of the district: what is popular nearby, a weaker hint.
-AREA_WEIGHT = 0.25
-AREA_CAP = 4.0
+SAME_TYPE_CAP = 10.0
+# Other types of the district: what is popular nearby, a weaker hint. On the
+# demo district, whose orders follow no type, popularity alone predicts the
+# next order about as well as anything (bench/recommend.py), so it is not
+# made much weaker than that.
+AREA_WEIGHT = 0.5
+AREA_CAP = 10.0
 # A department's published total of 100 adds this much: less than one
 # same-type order, so evaluation decides between otherwise equal offerings.
 EVALUATION_WEIGHT = 0.5
@@ -93,7 +96,9 @@ MAX_PHRASES = 12
 HITS_PER_PHRASE = 30
 NEED_TITLE_WEIGHT = 1.0
 NEED_DESCRIPTION_WEIGHT = 0.5
-ORDER_TITLE_WEIGHT = 0.5
+# A past order's words are a weak hint: the demo's communities order across
+# topics, and a higher weight lost hits there.
+ORDER_TITLE_WEIGHT = 0.25
 # Open needs and past orders read for their words, the newest first.
 NEEDS_READ = 5
 ORDERS_READ = 5
@@ -319,7 +324,7 @@ def offering_recommendations(
     """The offerings to recommend to ``community``, best first, each with its
     reason, read now (no cache).
 
-    Reads the candidates and their seats in three queries, the community's
+    Reads the candidates and their seats in two queries, the community's
     own needs and orders in two, the district's orders in one, the published
     evaluation totals in one, and at most ``MAX_PHRASES`` browses. When the
     browse engine fails (a search cluster down), the text signal is left out
@@ -472,43 +477,44 @@ def _text_sources(community: Region) -> list[TextSource]:
 
 def _phrase_hits(community: Region, sources: list[TextSource]) -> list[PhraseHits]:
     """Browse each phrase of the sources, in order, among the offerings the
-    community may order, until ``MAX_PHRASES`` browses are spent."""
+    community may order, until ``MAX_PHRASES`` browses are spent; a phrase
+    two sources share is browsed once."""
     engine = browse_engine()
     scope = (community.pk, *community.ancestor_ids())
     queue = [
         (phrase, source) for source in sources for phrase in text_phrases(source.text)
     ]
     seen: set[tuple[str, TextSource]] = set()
+    browsed: dict[str, tuple[int, list[int]]] = {}
     found = []
-    while queue and len(seen) < MAX_PHRASES:
+    while queue:
         phrase, source = queue.pop(0)
         if (phrase, source) in seen:
             continue
+        if phrase not in browsed:
+            if len(browsed) >= MAX_PHRASES:
+                continue
+            query = BrowseQuery(
+                text=phrase,
+                filters={"community": [community.community_type]},
+                sort=RELEVANCE,
+                stop=HITS_PER_PHRASE,
+                scope=scope,
+            )
+            try:
+                results = engine.browse(query)
+            except Exception:
+                # Recommendations are a help: without the text the others rank.
+                logger.warning(
+                    "Text similarity unavailable for recommendations", exc_info=True
+                )
+                return found
+            browsed[phrase] = (results.total, [o.pk for o in results.offerings])
         seen.add((phrase, source))
-        query = BrowseQuery(
-            text=phrase,
-            filters={"community": [community.community_type]},
-            sort=RELEVANCE,
-            stop=HITS_PER_PHRASE,
-            scope=scope,
-        )
-        try:
-            results = engine.browse(query)
-        except Exception:
-            # Recommendations are a help: without the text the others rank.
-            logger.warning(
-                "Text similarity unavailable for recommendations", exc_info=True
-            )
-            return found
-        if not results.total and len(phrase) >= WINDOW:
+        total, offering_ids = browsed[phrase]
+        if not total and len(phrase) >= WINDOW:
             queue[:0] = [(half, source) for half in phrase_halves(phrase)]
-        found.append(
-            PhraseHits(
-                source=source,
-                total=results.total,
-                offering_ids=[offering.pk for offering in results.offerings],
-            )
-        )
+        found.append(PhraseHits(source=source, total=total, offering_ids=offering_ids))
     return found
 
 

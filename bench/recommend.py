@@ -31,7 +31,7 @@ rankers rank the offerings the community may order now:
   communities placed, the held-out one not counted.
 
 Per dataset and ranker: hit@10 (the held-out offering among the first ten),
-MRR (the mean of 1 / its rank, 0 beyond the candidates), the users evaluated,
+MRR@10 (the mean of 1 / its rank, 0 beyond the first ten), the users evaluated,
 the share whose held-out offering was still a candidate at all (the ceiling
 of both rankers: a held-out order of a session now past cannot be
 recommended), and the time of one recommendation, median and p95.

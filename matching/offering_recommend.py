@@ -42,6 +42,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.browsing import BrowseQuery, browse_engine, serving_one_of
 from catalog.filters import RELEVANCE
@@ -105,7 +106,8 @@ ORDERS_READ = 5
 
 
 class Reason:
-    """What a recommendation says for itself, strongest signal first."""
+    """What a recommendation says for itself: the signal weighing most, or,
+    with none, that seats are open."""
 
     NEED = "need"
     ORDERED = "ordered"
@@ -171,7 +173,8 @@ class Recommendation:
     offering_id: int
     score: float
     reason: str
-    # The need's or order's title, the community type, or the evaluation total.
+    # The need's or order's title, the community type, the evaluation total,
+    # or the seats open ("" for an offering on request).
     reason_subject: str = ""
 
     def sentence(self) -> str:
@@ -192,7 +195,14 @@ class Recommendation:
             return _("Its department scored %(total)s in the latest evaluation") % {
                 "total": self.reason_subject
             }
-        return _("Seats are open in coming sessions")
+        if not self.reason_subject:
+            return _("Offered on request: say which dates suit you")
+        seats = int(self.reason_subject)
+        return ngettext(
+            "%(seats)s seat open in coming sessions",
+            "%(seats)s seats open in coming sessions",
+            seats,
+        ) % {"seats": seats}
 
 
 # Scoring ---------------------------------------------------------------------
@@ -280,6 +290,8 @@ def rank_offerings(
         subject = ""
         if not parts[reason]:
             reason = Reason.SEATS
+            if candidate.seats_open is not None:
+                subject = str(candidate.seats_open)
         elif reason in (Reason.NEED, Reason.ORDERED):
             subject = evidence.strongest.title
         elif reason == Reason.SAME_TYPE:

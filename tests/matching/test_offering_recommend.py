@@ -179,6 +179,10 @@ def test_a_published_evaluation_breaks_a_tie_between_departments(street):
     first = community_recommendations(community=operator.region)[0]
     assert first.offering.title == f"急救技能培训{praised.pk}"
     assert first.reason == "该部门在最近一次反向评价中得分 92.0"
+    # Without any signal, an offering says what seats it has left.
+    assert (
+        reasons(operator.region)[f"急救技能培训{plain.pk}"] == "近期场次还有 10 个空位"
+    )
 
 
 def test_the_community_workbench_and_catalog_show_recommendations_in_chinese(

@@ -10,10 +10,14 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from assessments.dashboards import workbench_panels
+        from assessments.selectors import published_department_totals
+        from matching.offering_recommend import register_evaluation_totals
         from portal import dashboard, navigation
 
         navigation.register(_evaluation_navigation)
         dashboard.register(workbench_panels)
+        # Recommendations weigh departments by their published totals.
+        register_evaluation_totals(published_department_totals)
 
 
 def _evaluation_navigation(request: HttpRequest) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ to the organization department, for completion tracking.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -299,6 +300,25 @@ def results_visible_to(user: User) -> QuerySet[DepartmentResult]:
             department_id=user.department_id, round__state=RoundState.PUBLISHED
         )
     return results.none()
+
+
+def published_department_totals(department_ids: Sequence[int]) -> dict[int, float]:
+    """Each department's total in its latest published round (by period),
+    for those with one: a published figure, never an answer. Matching's
+    recommendations read it through ``register_evaluation_totals``."""
+    rows = (
+        DepartmentResult.objects.filter(
+            department_id__in=list(department_ids),
+            round__state=RoundState.PUBLISHED,
+            total__isnull=False,
+        )
+        .order_by("department_id", "-round__period_end", "-round_id")
+        .values_list("department_id", "total")
+    )
+    totals: dict[int, float] = {}
+    for department_id, total in rows:
+        totals.setdefault(department_id, total)
+    return totals
 
 
 def round_ranking(

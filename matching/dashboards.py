@@ -41,6 +41,7 @@ from matching.need_selectors import (
     needs_visible_to,
     unmet_needs_summary,
 )
+from matching.offering_recommend import recommendations_for
 from matching.selectors import (
     department_sessions_upcoming,
     order_state_counts,
@@ -190,6 +191,15 @@ def _community_panels(user: User) -> list[Panel]:
             template="matching/workbench/steps.html",
             context={"steps": _community_steps(user)},
             order=20,
+        ),
+        Panel(
+            title=gettext_lazy("Recommended for you"),
+            template="matching/workbench/recommendations.html",
+            context={
+                "recommendations": recommendations_for(user),
+                "more_url": "/catalog/",
+            },
+            order=25,
         ),
         Panel(
             title=gettext_lazy("Deliveries to confirm"),

@@ -74,13 +74,14 @@ def campaign_managed_by(*, user: User, campaign_id: int) -> Campaign:
 
 
 def campaign_session_candidates(*, area: Region) -> list[OfferingSession]:
-    """The sessions an organizer may put in a campaign: upcoming sessions with
-    seats left of the scheduled offerings in the catalog whose department is
-    in ``area`` (the organizer's), soonest first, each with ``department_id`` (the
-    department that will answer the orders)."""
+    """The sessions an organizer may put in a campaign of ``area``: upcoming
+    sessions with seats left of the scheduled offerings in the catalog that
+    serve the whole area (so every community taking part may order them),
+    soonest first, each with ``department_id`` (the department that will
+    answer the orders)."""
     entries = dict(
         CatalogEntry.objects.filter(
-            department__region__in=Region.objects.subtree(area),
+            areas__in=[area.pk, *area.ancestor_ids()],
             availability=Availability.SCHEDULED,
         ).values_list("offering_id", "department_id")
     )

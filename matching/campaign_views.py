@@ -153,6 +153,7 @@ def _community_page(request: HttpRequest, campaign: Campaign, sessions) -> HttpR
             "chosen": chosen,
             "form": form,
             "ranking_open": ranking_open,
+            "ranking_not_started": today < campaign.opens_on,
             "seats": community_seats(campaign=campaign, community_id=user.region_id),
         },
     )

@@ -27,11 +27,13 @@ from matching.models import (
     CampaignMechanism,
     CampaignPriority,
     CampaignState,
+    Need,
     Order,
     OrderState,
 )
 from matching.services import order_place
 from portal.models import Notification, Role
+from tests.catalog.helpers import corner, offering
 from tests.factories import (
     DistrictFactory,
     OrganizationDepartmentFactory,
@@ -198,6 +200,41 @@ def test_priority_to_those_that_received_least_before(
         campaign_close(user=organization_officer, campaign_id=campaign.pk)
         for mechanism in CampaignMechanism.values:
             assert got(campaign, unserved, mechanism) == [popular.pk]
+
+
+def test_priority_to_those_with_open_needs_in_the_sessions_categories(
+    organization_officer, street, sessions
+):
+    popular, _other = sessions
+    needy, other_community = operator_of(street), operator_of(street)
+    Need.objects.create(
+        community_id=needy.region_id,
+        posted_by=needy,
+        title="消防培训",
+        description="需要消防培训",
+        category_id=popular.offering.category_id,
+    )
+    for seed in range(5):
+        campaign = open_campaign(
+            organization_officer,
+            {popular: 1},
+            priority_rule=CampaignPriority.OPEN_NEEDS,
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(seed=seed)
+        rank(other_community, campaign, popular)
+        rank(needy, campaign, popular)
+        campaign_close(user=organization_officer, campaign_id=campaign.pk)
+        assert got(campaign, needy) == [popular.pk]
+
+
+def test_only_sessions_serving_the_whole_area_can_be_offered(
+    organization_officer, street, department
+):
+    page = offering(corner(department), streets=[street], sessions=[(30, 10, 0)])
+    with pytest.raises(CampaignError):
+        campaign_create(
+            user=organization_officer, settings=settings_for({page.sessions.get(): 1})
+        )
 
 
 def test_publishing_creates_orders_takes_seats_and_tells_everyone(

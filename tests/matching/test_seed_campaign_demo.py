@@ -52,6 +52,15 @@ def test_one_published_and_one_open_campaign_ranked_by_many_communities(seeded):
     assert published.published_at.date() < current.opens_on
 
 
+def test_the_demo_accounts_see_campaign_orders_on_both_sides(seeded):
+    published = Campaign.objects.get(state=CampaignState.PUBLISHED)
+    bumen = User.objects.get(username="bumen")
+    shequ = User.objects.get(username="shequ")
+    orders = Order.objects.filter(campaign_assignment__campaign=published)
+    assert orders.filter(department_id=bumen.department_id).exists()
+    assert published.choices.filter(community_id=shequ.region_id).exists()
+
+
 def test_a_second_run_writes_nothing(seeded):
     before = (Campaign.objects.count(), Order.objects.count())
     call_command("seed_campaign_demo", stdout=StringIO())

@@ -29,9 +29,13 @@ from matching.campaign_services import (
     campaign_open,
     campaign_publish,
 )
-from matching.management.commands.seed_orders_demo import _clock
+from matching.management.commands.seed_orders_demo import (
+    HOME_COMMUNITY_USER,
+    HOME_DEPARTMENT_CODE,
+    _clock,
+)
 from matching.models import Campaign, CampaignMechanism, CampaignPriority
-from portal.models import Role, User
+from portal.models import Department, Role, User
 
 ORGANIZER_USER = "zuzhibu"
 PUBLISHED_NAME = "2026年冬季社区工作者能力提升点单季"
@@ -69,6 +73,14 @@ class Command(BaseCommand):
             raise CommandError(_("Too few upcoming sessions: run seed_catalog_demo."))
         draw = random.Random(SEED)  # noqa: S311 - demo data, not a secret
         draw.shuffle(sessions)
+        # The demo department's accounts (bumen, fuzeren) should find campaign
+        # orders among theirs: one of its sessions leads the published campaign.
+        home = Department.objects.get(code=HOME_DEPARTMENT_CODE).pk
+        first_home = next(
+            (i for i, session in enumerate(sessions) if session.department_id == home),
+            0,
+        )
+        sessions.insert(0, sessions.pop(first_home))
         operators = list(
             User.objects.filter(
                 role=Role.COMMUNITY_OPERATOR,
@@ -152,15 +164,19 @@ class Command(BaseCommand):
         return campaign
 
     def _rank(self, campaign, operators, draw, *, share, start=None, days=0):
-        """Have ``share`` of the communities rank the campaign's sessions,
-        some sessions far more wanted than others."""
+        """Have ``share`` of the communities, and always the demo community,
+        rank the campaign's sessions, some sessions far more wanted than
+        others."""
         offered = list(campaign.sessions.order_by("pk").values_list("pk", flat=True))
         weights = [1 + 4 * (i % 3 == 0) for i in range(len(offered))]
         for operator in operators:
-            if draw.random() >= share:
+            home = operator.username == HOME_COMMUNITY_USER
+            if draw.random() >= share and not home:
                 continue
             count = draw.randint(1, min(campaign.max_choices, len(offered)))
-            ranking: list[int] = []
+            # The demo community (shequ) wants the home department's session
+            # most, so that both sides of its order are demo accounts.
+            ranking: list[int] = [offered[0]] if home else []
             while len(ranking) < count:
                 pick = draw.choices(offered, weights)[0]
                 if pick not in ranking:

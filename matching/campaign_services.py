@@ -484,7 +484,9 @@ def _order_create(
 ) -> Order:
     session: OfferingSession = campaign_session.session
     contact = contacts.get(community_id)
-    now = timezone.now()
+    # No ``answered_at``: the campaign, not the department, said yes, so the
+    # order counts neither for nor against its answer times and acceptance
+    # rate (matching.statistics).
     order = Order.objects.create(
         offering_id=session.offering_id,
         session=session,
@@ -499,7 +501,6 @@ def _order_create(
         holds_seats=True,
         scheduled_at=session.starts_at if session.place else None,
         scheduled_place=session.place,
-        answered_at=now,
     )
     OrderEvent.objects.create(
         order=order,

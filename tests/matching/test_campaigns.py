@@ -32,6 +32,7 @@ from matching.models import (
     OrderState,
 )
 from matching.services import order_place
+from matching.statistics import order_statistics
 from portal.models import Notification, Role
 from tests.catalog.helpers import corner, offering
 from tests.factories import (
@@ -270,6 +271,20 @@ def test_publishing_creates_orders_takes_seats_and_tells_everyone(
     assert Notification.objects.filter(recipient=publisher).count() == 1
     assert not Notification.objects.filter(recipient=empty_handed).exists()
     assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.PUBLISHED
+
+
+def test_campaign_orders_leave_the_departments_answer_figures_alone(
+    organization_officer, street, publisher, sessions
+):
+    popular, _other = sessions
+    campaign = open_campaign(organization_officer, {popular: 1})
+    rank(operator_of(street), campaign, popular)
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    totals = order_statistics(user=publisher, params={}).totals
+
+    assert (totals.orders, totals.answered, totals.acceptance_rate) == (1, 0, None)
 
 
 def test_seats_booked_since_the_close_are_never_overbooked(

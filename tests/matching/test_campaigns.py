@@ -521,12 +521,28 @@ def test_a_campaign_runs_end_to_end_through_the_pages(
     assert "冬季点单季" in detail.content.decode()
 
 
-def test_workbench_shows_campaigns_to_organizer_and_community(
-    client, organization_officer, operator, sessions
+def test_opening_tells_the_communities_of_the_area(
+    organization_officer, operator, sessions, django_capture_on_commit_callbacks
+):
+    popular, _other = sessions
+    outsider = operator_of(StreetFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = open_campaign(organization_officer, {popular: 1})
+    notification = Notification.objects.get(recipient=operator)
+    assert notification.url == reverse("campaign_detail", args=[campaign.pk])
+    assert not Notification.objects.filter(recipient=outsider).exists()
+
+
+def test_workbench_and_navigation_lead_organizer_and_community_to_campaigns(
+    client, organization_officer, operator, publisher, sessions
 ):
     popular, _other = sessions
     open_campaign(organization_officer, {popular: 1}, name="秋季点单季")
     for user in (organization_officer, operator):
         client.force_login(user)
-        response = client.get(reverse("workbench"))
-        assert "秋季点单季" in response.content.decode()
+        page = client.get(reverse("workbench")).content.decode()
+        assert "秋季点单季" in page
+        assert f'href="{reverse("campaign_list")}"' in page
+    client.force_login(publisher)
+    page = client.get(reverse("workbench")).content.decode()
+    assert f'href="{reverse("campaign_list")}"' not in page

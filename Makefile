@@ -49,6 +49,7 @@ demo: db
 	$(PY) manage.py seed_demo && $(PY) manage.py seed_catalog_demo
 	$(PY) manage.py search_index update --no-progress
 	$(PY) manage.py seed_matching_demo && $(PY) manage.py seed_orders_demo
+	$(PY) manage.py seed_campaign_demo
 	$(PY) manage.py seed_assessments_demo
 
 lint: python-packages

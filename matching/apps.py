@@ -14,6 +14,7 @@ class MatchingConfig(AppConfig):
 
         navigation.register(_orders_navigation)
         navigation.register(_needs_navigation)
+        navigation.register(_campaigns_navigation)
         dashboard.register(workbench_panels)
 
 
@@ -37,3 +38,15 @@ def _needs_navigation(request: HttpRequest) -> list[tuple[str, str]]:
     if user.unit is None and not user.is_superuser:
         return []
     return [(_("Needs"), reverse("need_list"))]
+
+
+def _campaigns_navigation(request: HttpRequest) -> list[tuple[str, str]]:
+    from matching.campaign_selectors import (
+        is_campaign_community,
+        is_campaign_organizer,
+    )
+
+    user = request.user
+    if not (is_campaign_organizer(user) or is_campaign_community(user)):
+        return []
+    return [(_("Ordering campaigns"), reverse("campaign_list"))]

@@ -28,9 +28,16 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
+from matching.campaign_selectors import (
+    campaigns_visible_to,
+    is_campaign_community,
+    is_campaign_organizer,
+)
 from matching.lifecycle import Actor
 from matching.models import (
     ACTIVE_STATES,
+    CampaignChoice,
+    CampaignState,
     NeedResponseKind,
     NeedState,
     OrderState,
@@ -90,14 +97,46 @@ def workbench_panels(request: HttpRequest) -> list[Panel]:
     user = request.user
     side = side_of(user)
     if side == Actor.COMMUNITY:
-        return _community_panels(user)
+        return [*_community_panels(user), _campaigns_panel(user, order=25)]
     if side == Actor.DEPARTMENT:
         return _department_panels(user)
     if user.role == Role.STREET_OFFICE:
         return _street_panels(user)
     if may_see_gap(user):
-        return _oversight_panels(user)
+        panels = _oversight_panels(user)
+        if is_campaign_organizer(user):
+            panels.append(_campaigns_panel(user, order=15))
+        return panels
     return []
+
+
+def _campaigns_panel(user: User, *, order: int) -> Panel:
+    """The ordering campaigns the user takes part in or runs, those under
+    way first: for a community, whether it has ranked in each open one."""
+    campaigns = list(
+        campaigns_visible_to(user).exclude(
+            state=CampaignState.PUBLISHED,
+            published_at__lt=timezone.now() - timedelta(days=OVERSIGHT_DAYS),
+        )[:LIST_LENGTH]
+    )
+    if is_campaign_community(user):
+        ranked = set(
+            CampaignChoice.objects.filter(
+                community_id=user.region_id, campaign__in=campaigns
+            ).values_list("campaign_id", flat=True)
+        )
+        for campaign in campaigns:
+            campaign.ranked = campaign.pk in ranked
+    return Panel(
+        title=gettext_lazy("Ordering campaigns"),
+        template="matching/workbench/campaigns.html",
+        context={
+            "campaigns": campaigns,
+            "organizer": is_campaign_organizer(user),
+            "more_url": reverse("campaign_list"),
+        },
+        order=order,
+    )
 
 
 # Shared ------------------------------------------------------------------------

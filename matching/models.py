@@ -5,6 +5,7 @@ and the department."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -442,3 +443,262 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_id}: {self.body[:30]}"
+
+
+# Ordering campaigns (点单季) ---------------------------------------------------
+
+
+class CampaignState(models.TextChoices):
+    # Being prepared by the organization department; communities do not see it.
+    DRAFT = "draft", _("Draft")
+    # Communities of the area rank sessions until the closing day.
+    OPEN = "open", pgettext_lazy("campaign state", "Open")
+    # Ranking is over: both mechanisms' allocations are stored for the preview.
+    CLOSED = "closed", pgettext_lazy("campaign state", "Closed")
+    # The chosen allocation became orders.
+    PUBLISHED = "published", _("Published")
+
+
+class CampaignPriority(models.TextChoices):
+    NONE = "none", _("None: every community alike")
+    LEAST_RECEIVED = (
+        "least_received",
+        _("Communities that received least in earlier campaigns first"),
+    )
+    OPEN_NEEDS = (
+        "open_needs",
+        _("Communities with open needs in the sessions' categories first"),
+    )
+
+
+class CampaignMechanism(models.TextChoices):
+    # The values are matching.allocation's mechanism names.
+    WELFARE = "welfare", _("Most welfare (min-cost flow)")
+    DEFERRED_ACCEPTANCE = (
+        "deferred_acceptance",
+        _("Deferred acceptance (strategy-proof)"),
+    )
+
+
+def campaign_seed() -> int:
+    """A fresh lottery seed: drawn once when the campaign is created, stored,
+    so anyone may rerun the allocation and find the same result."""
+    return secrets.randbelow(2**31)
+
+
+class Campaign(models.Model):
+    """An ordering campaign (点单季): the organization department offers seats
+    of a set of sessions, the communities of its area rank up to
+    ``max_choices`` of them, and at close the seats are allocated (no first
+    come, first served). Changed only through ``matching.campaign_services``,
+    which records a ``CampaignEvent`` for each change of state."""
+
+    organizer = models.ForeignKey(
+        "portal.Department",
+        verbose_name=_("organizer"),
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    # The communities below this region take part.
+    area = models.ForeignKey(
+        "portal.Region",
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    opens_on = models.DateField(_("ranking opens on"))
+    closes_on = models.DateField(_("ranking closes on"))
+    quota = models.PositiveSmallIntegerField(_("seats per community"), default=3)
+    max_choices = models.PositiveSmallIntegerField(
+        _("choices per community"), default=5
+    )
+    priority_rule = models.CharField(
+        _("priority"),
+        max_length=20,
+        choices=CampaignPriority.choices,
+        default=CampaignPriority.NONE,
+    )
+    mechanism = models.CharField(
+        _("allocation"),
+        max_length=20,
+        choices=CampaignMechanism.choices,
+        default=CampaignMechanism.WELFARE,
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=CampaignState.choices,
+        default=CampaignState.DRAFT,
+    )
+    seed = models.PositiveIntegerField(_("lottery seed"), default=campaign_seed)
+    # Per mechanism, the figures of its allocation (matching.campaign_services
+    # ``STATISTICS_FIELDS``), written at close so the preview never changes.
+    statistics = models.JSONField(default=dict, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ordering campaign")
+        verbose_name_plural = _("ordering campaigns")
+        ordering = ["-opens_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")),
+                name="campaign_closes_after_it_opens",
+            ),
+            models.CheckConstraint(
+                condition=Q(quota__gt=0, max_choices__gt=0),
+                name="campaign_quota_and_choices_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "closes_on"], name="campaign_state_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignSession(models.Model):
+    """A session of the catalog offered in a campaign, with how many of its
+    seats the campaign allocates (one seat: one community's place)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="sessions"
+    )
+    session = models.ForeignKey(
+        "catalog.OfferingSession",
+        verbose_name=_("session"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The department answering the orders, fixed when the session is added.
+    department = models.ForeignKey(
+        "portal.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    seats = models.PositiveIntegerField(_("seats offered"))
+
+    class Meta:
+        verbose_name = _("campaign session")
+        verbose_name_plural = _("campaign sessions")
+        ordering = ["session__starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "session"], name="campaign_session_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(seats__gt=0), name="campaign_session_has_seats"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.session_id}"
+
+
+class CampaignChoice(models.Model):
+    """A community's ``rank``-th choice (from 1) in a campaign. When it was
+    made plays no part in the allocation."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="choices"
+    )
+    community = models.ForeignKey(
+        "portal.Region", on_delete=models.PROTECT, related_name="+"
+    )
+    session = models.ForeignKey(
+        CampaignSession, on_delete=models.CASCADE, related_name="choices"
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+
+    class Meta:
+        verbose_name = _("campaign choice")
+        verbose_name_plural = _("campaign choices")
+        ordering = ["campaign", "community", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "community", "rank"],
+                name="campaign_choice_rank_once",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "community", "session"],
+                name="campaign_choice_session_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(rank__gt=0), name="campaign_choice_rank_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} #{self.rank}: {self.session_id}"
+
+
+class CampaignAssignment(models.Model):
+    """A seat the allocation of ``mechanism`` gives a community at close.
+    Both mechanisms' rows are kept for the preview; publishing turns those of
+    the campaign's mechanism into orders and links them here."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="assignments"
+    )
+    mechanism = models.CharField(max_length=20, choices=CampaignMechanism.choices)
+    community = models.ForeignKey(
+        "portal.Region", on_delete=models.PROTECT, related_name="+"
+    )
+    session = models.ForeignKey(
+        CampaignSession, on_delete=models.CASCADE, related_name="assignments"
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    # Set at publishing; None where the seat could not be taken after all
+    # (booked meanwhile) or the community already had an order of the session.
+    order = models.OneToOneField(
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaign_assignment",
+    )
+
+    class Meta:
+        verbose_name = _("campaign seat")
+        verbose_name_plural = _("campaign seats")
+        ordering = ["campaign", "mechanism", "community", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "mechanism", "community", "session"],
+                name="campaign_assignment_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.mechanism}: {self.community_id}"
+
+
+class CampaignEvent(StateChange):
+    """One change of a campaign's state: who, when, from what to what."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField(
+        max_length=10, choices=CampaignState.choices, blank=True
+    )
+    to_state = models.CharField(max_length=10, choices=CampaignState.choices)
+
+    class Meta(StateChange.Meta):
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign events")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.from_state} → {self.to_state}"

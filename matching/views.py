@@ -63,6 +63,7 @@ HISTORY_LABELS = {
     "cancel": gettext_lazy("Called the order off"),
     "waitlist": gettext_lazy("Put on the waiting list"),
     "promote": gettext_lazy("Moved up from the waiting list"),
+    "allocate": gettext_lazy("Allocated in an ordering campaign"),
 }
 
 

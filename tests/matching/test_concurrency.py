@@ -11,10 +11,19 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import Sum
+from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks.signals import task_finished
 
-from matching.models import Order, OrderState
+from matching.campaign_services import (
+    CampaignSettings,
+    campaign_choices_set,
+    campaign_close,
+    campaign_create,
+    campaign_open,
+    campaign_publish,
+)
+from matching.models import CampaignMechanism, CampaignPriority, Order, OrderState
 from matching.services import order_place, order_transition
 from tests.matching.helpers import operator_of, scheduled_offering
 
@@ -235,3 +244,69 @@ def test_a_form_sent_twice_at_once_makes_one_order(
         Order.objects.filter(session=session, state=OrderState.WAITLISTED).count()
         == len(users) - 20
     )
+
+
+def closed_campaign(organizer, session, operators):
+    """A campaign offering all of ``session``'s seats, ranked by each of
+    ``operators``' communities and closed."""
+    today = timezone.localdate()
+    campaign = campaign_create(
+        user=organizer,
+        settings=CampaignSettings(
+            name="并发点单季",
+            description="",
+            opens_on=today,
+            closes_on=today,
+            quota=1,
+            max_choices=1,
+            priority_rule=CampaignPriority.NONE,
+            mechanism=CampaignMechanism.WELFARE,
+            seats={session.pk: session.seats},
+        ),
+    )
+    campaign_open(user=organizer, campaign_id=campaign.pk)
+    row = campaign.sessions.get().pk
+    for operator in operators:
+        campaign_choices_set(user=operator, campaign_id=campaign.pk, session_ids=[row])
+    return campaign_close(user=organizer, campaign_id=campaign.pk)
+
+
+def test_publishing_racing_ordinary_orders_never_overbooks(
+    street, department, organization_officer, failed_after_commit
+):
+    page, session = scheduled_offering(department, seats=8)
+    campaign = closed_campaign(
+        organization_officer, session, [operator_of(street) for _ in range(8)]
+    )
+    racers = [operator_of(street) for _ in range(8)]
+
+    _results, errors = race(
+        [
+            lambda: campaign_publish(
+                user=organization_officer, campaign_id=campaign.pk
+            ),
+            *(place(user, page, session) for user in racers),
+        ]
+    )
+
+    assert errors == [None] * 9
+    assert failed_after_commit == []
+    assert seats_held(session) == (8, 8)
+
+
+def test_two_publishes_at_once_make_one_set_of_orders(
+    street, department, organization_officer, failed_after_commit
+):
+    _page, session = scheduled_offering(department, seats=4)
+    campaign = closed_campaign(
+        organization_officer, session, [operator_of(street) for _ in range(4)]
+    )
+
+    def publish():
+        return campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    results, errors = race([publish, publish])
+
+    assert errors == [None, None]
+    assert sorted(len(result.orders) for result in results) == [0, 4]
+    assert seats_held(session) == (4, 4)

@@ -1,7 +1,7 @@
 """Seat allocation for ordering campaigns (点单季): who gets which seats when
 more communities want a session than it has seats. Plain Python over plain
 data (indexes), no Django, so that it is fast to test and to benchmark
-(bench/allocation.py, docs/subsystems/allocation.md).
+(bench/allocation.py; the campaigns around it: docs/subsystems/campaigns.md).
 
 A ``Campaign`` is sessions with seats, and communities each with a quota (at
 most this many seats in the campaign) and up to K ranked choices. Two

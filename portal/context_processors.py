@@ -24,7 +24,18 @@ def navigation(request: HttpRequest) -> dict:
     items.append((_("Inbox"), inbox))
     if role_edits_content(user.role) or user.is_superuser:
         items.append((_("Content management"), reverse("wagtailadmin_home")))
-    current = request.path
+    path = request.path
+    # The item whose address is the longest start of the path is the page's
+    # own: /orders/campaigns/ is under 点单季, not also under 我的点单.
+    current = (
+        "/"
+        if path == "/"
+        else max(
+            (url for _label, url in items if url != "/" and path.startswith(url)),
+            key=len,
+            default=None,
+        )
+    )
     # A callable, so that the count is read only when the header shows it.
     unread = partial(notifications_unread_count, user)
     return {
@@ -32,7 +43,7 @@ def navigation(request: HttpRequest) -> dict:
             {
                 "label": label,
                 "url": url,
-                "current": url == current or (url != "/" and current.startswith(url)),
+                "current": url == current,
                 "count": unread if url == inbox else None,
             }
             for label, url in items

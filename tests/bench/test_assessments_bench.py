@@ -4,7 +4,10 @@ import re
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.database_independent
 
 
 def test_the_assessments_benchmark_prints_its_tables(bench_database):

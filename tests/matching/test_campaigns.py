@@ -546,3 +546,13 @@ def test_workbench_and_navigation_lead_organizer_and_community_to_campaigns(
     client.force_login(publisher)
     page = client.get(reverse("workbench")).content.decode()
     assert f'href="{reverse("campaign_list")}"' not in page
+
+
+def test_a_campaign_page_marks_only_the_campaigns_item_of_the_navigation(
+    client, operator
+):
+    client.force_login(operator)
+    response = client.get(reverse("campaign_list"))
+    current = [item["url"] for item in response.context["nav_items"] if item["current"]]
+    # /orders/campaigns/ lies under /orders/ too; the longer address wins.
+    assert current == [reverse("campaign_list")]

@@ -15,7 +15,9 @@ from django.urls import reverse
 from matching.models import Campaign, CampaignState, Order
 from portal.models import User
 
-pytestmark = pytest.mark.django_db
+# The demo is the SQLite district of `make run`; seeding it does the same
+# work on PostgreSQL, whose services the rest of the suite exercises.
+pytestmark = [pytest.mark.django_db, pytest.mark.database_independent]
 
 
 @pytest.fixture(scope="module")

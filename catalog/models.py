@@ -162,12 +162,18 @@ class CatalogIndexPage(SignedInPage):
     partial_template = "catalog/catalog_browse.html"
 
     def get_context(self, request, *args, **kwargs):
+        from catalog.sections import catalog_sections
         from catalog.selectors import catalog_browse
 
         context = super().get_context(request, *args, **kwargs)
-        context["browse"] = catalog_browse(
+        browse = catalog_browse(
             params=request.GET, page_number=request.GET.get("page"), user=request.user
         )
+        context["browse"] = browse
+        # What other apps add (a community's recommendations), above the
+        # plain catalog only: a search or a facet asks for something else.
+        plain = not browse.has_choices and browse.page.number == 1
+        context["sections"] = catalog_sections.rendered_for(request) if plain else []
         return context
 
     def get_template(self, request, *args, **kwargs):

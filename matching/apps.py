@@ -9,13 +9,15 @@ class MatchingConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        from matching.dashboards import workbench_panels
+        from catalog.sections import catalog_sections
+        from matching.dashboards import catalog_recommendations, workbench_panels
         from portal import dashboard, navigation
 
         navigation.register(_orders_navigation)
         navigation.register(_needs_navigation)
         navigation.register(_campaigns_navigation)
         dashboard.register(workbench_panels)
+        catalog_sections.register(catalog_recommendations)
 
 
 def _orders_navigation(request: HttpRequest) -> list[tuple[str, str]]:

@@ -554,3 +554,18 @@ def months_chart(months: list[MonthFigures], *, label: str) -> SafeString:
         ],
         title=_("Orders placed and delivered by month"),
     )
+
+
+def catalog_recommendations(request: HttpRequest) -> list[Panel]:
+    """为您推荐 above the catalog, for a community with something to
+    recommend (registered with ``catalog.sections``)."""
+    recommendations = recommendations_for(request.user)
+    if not recommendations:
+        return []
+    return [
+        Panel(
+            title=gettext_lazy("Recommended for you"),
+            template="matching/includes/recommendations.html",
+            context={"recommendations": recommendations},
+        )
+    ]

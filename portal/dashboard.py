@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.functional import Promise
 
 
@@ -30,15 +31,32 @@ class Panel:
 
 PanelProvider = Callable[[HttpRequest], Iterable[Panel]]
 
-_providers: list[PanelProvider] = []
+
+class PanelRegistry:
+    """The panel providers of one page, registered by the apps above the app
+    that owns the page."""
+
+    def __init__(self) -> None:
+        self._providers: list[PanelProvider] = []
+
+    def register(self, provider: PanelProvider) -> PanelProvider:
+        if provider not in self._providers:
+            self._providers.append(provider)
+        return provider
+
+    def panels_for(self, request: HttpRequest) -> list[Panel]:
+        panels = [panel for provider in self._providers for panel in provider(request)]
+        return sorted(panels, key=lambda panel: panel.order)
+
+    def rendered_for(self, request: HttpRequest) -> list[tuple[Panel, str]]:
+        """Each panel with its template rendered for ``request``."""
+        return [
+            (panel, render_to_string(panel.template, panel.context, request=request))
+            for panel in self.panels_for(request)
+        ]
 
 
-def register(provider: PanelProvider) -> PanelProvider:
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
-
-
-def panels_for(request: HttpRequest) -> list[Panel]:
-    panels = [panel for provider in _providers for panel in provider(request)]
-    return sorted(panels, key=lambda panel: panel.order)
+_workbench = PanelRegistry()
+register = _workbench.register
+panels_for = _workbench.panels_for
+rendered_for = _workbench.rendered_for

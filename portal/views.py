@@ -7,14 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from portal.dashboard import panels_for
+from portal.dashboard import rendered_for
 from portal.forms import NotificationMailForm
 from portal.models import CommunityType, Region
 from portal.selectors import (
@@ -75,11 +74,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     """The user's start page: the panels the apps give the user's role."""
-    panels = [
-        (panel, render_to_string(panel.template, panel.context, request=request))
-        for panel in panels_for(request)
-    ]
-    return render(request, "portal/workbench.html", {"panels": panels})
+    return render(request, "portal/workbench.html", {"panels": rendered_for(request)})
 
 
 class AccountActivateView(auth_views.PasswordResetConfirmView):

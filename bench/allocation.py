@@ -13,10 +13,16 @@ Each community has a district (20 of them at city size), a community type
 (新城区 / 老城区 / 村改居 / 农村, in Shanghai's shares), a quota of 3 seats
 and K distinct choices drawn by popularity (a Zipf law: a few sessions are
 everyone's favourites); sessions are of about the same size, one seat for
-every two asked (scarcity). FCFS lets communities click their choices in
-order, faster ones sooner (new-urban communities, with younger staff, click
-fastest), each click taking a seat if one is left; RSD draws a random order and lets
-each community take its best choices left. The NetworkX peer solves the same
+every two asked (scarcity). FCFS lets communities come to the portal over
+the first hours after it opens, faster ones sooner (new-urban communities,
+with younger staff, come and click fastest), and click their choices in
+order, about a minute apart, each click taking a seat if one is left and the
+community is below its quota. A second table shows how FCFS's figures move
+with that minute: the longer a community takes between its own clicks, the
+more its first click races the others' first clicks instead of their later
+ones (at an hour apart, as far apart as the arrivals, FCFS hands out first
+choices almost as the welfare optimum does). RSD draws a random order and
+lets each community take its best choices left. The NetworkX peer solves the same
 min-cost flow as ``welfare_optimal`` with ``max_flow_min_cost``.
 
 Each mechanism runs in a child process of its own, timed from building its
@@ -40,6 +46,7 @@ import pickle
 import random
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +57,7 @@ from matching.allocation import (  # noqa: E402 (after the path is set)
     EXTRA_SEAT_COST,
     Allocation,
     Campaign,
-    _priority_cost,
+    Statistics,
     allocation_statistics,
     deferred_acceptance,
     objective_of,
@@ -72,13 +79,18 @@ TYPES = (
     ("converted_village", 0.1),
     ("rural", 0.1),
 )
-# How fast each type clicks under FCFS (clicks per unit of time).
+# How fast each type comes and clicks under FCFS: it first opens the
+# campaign after an exponential wait of 1 / speed hours on average, and
+# clicks again after one of CLICK_GAP_HOURS / speed.
 CLICK_SPEED = {
     "new_urban": 3.0,
     "old_urban": 1.0,
     "converted_village": 0.8,
     "rural": 0.6,
 }
+CLICK_GAP_HOURS = 1 / 60
+# The gaps between a community's own clicks of the FCFS sensitivity table.
+CLICK_GAPS_HOURS = (10 / 3600, 1 / 60, 6 / 60, 1.0)
 MECHANISMS = ("welfare (OR-Tools)", "deferred acceptance", "FCFS", "RSD", "NetworkX")
 # The NetworkX peer runs at these sizes only (it takes minutes beyond).
 NETWORKX_SIZES = ("district", "city")
@@ -125,28 +137,40 @@ def generate(size: str, seed: int = 2026) -> Instance:
     )
 
 
-def first_come_first_served(instance: Instance) -> Allocation:
-    """Every community clicks its choices in order, as fast as its staff
-    click (``CLICK_SPEED``: it starts sooner and clicks again sooner); each
-    click takes a seat if the session has one left and the community is
-    below its quota."""
+def first_come_first_served(
+    instance: Instance, click_gap_hours: float = CLICK_GAP_HOURS
+) -> Allocation:
+    """Every community comes to the portal and clicks its choices in order,
+    as fast as its staff do (``CLICK_SPEED``: it comes sooner and clicks
+    again sooner); each click takes a seat if the session has one left and
+    the community is below its quota."""
+    import numpy as np
+
     campaign = instance.campaign
-    rng = random.Random(campaign.seed + 1)
-    clicks = []
-    for community, choices in enumerate(campaign.choices):
-        speed = CLICK_SPEED[instance.types[community]]
-        at = rng.expovariate(speed)
-        for session in choices:
-            clicks.append((at, community, session))
-            at += rng.expovariate(speed)
-    clicks.sort()
+    rng = np.random.default_rng(campaign.seed + 1)
+    lengths = np.array([len(choices) for choices in campaign.choices])
+    speed = np.array([CLICK_SPEED[t] for t in instance.types])
+    # A community's clicks: at its arrival, then each a gap later, so they
+    # come in its order of choice (and its seats too).
+    gaps = rng.exponential(click_gap_hours / np.repeat(speed, lengths))
+    firsts = np.cumsum(lengths) - lengths
+    gaps[firsts] = rng.exponential(1 / speed)
+    within = np.cumsum(gaps)
+    at = within - np.repeat(within[firsts] - gaps[firsts], lengths)
+    order = np.argsort(at, kind="stable")
+    clickers = np.repeat(np.arange(len(lengths)), lengths)[order].tolist()
+    sessions = np.fromiter(
+        (s for choices in campaign.choices for s in choices),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )[order].tolist()
     left = list(campaign.seats)
     assigned: list[list[int]] = [[] for _ in campaign.choices]
-    for _time, community, session in clicks:
+    for community, session in zip(clickers, sessions, strict=True):
         if left[session] and len(assigned[community]) < campaign.quotas[community]:
             left[session] -= 1
             assigned[community].append(session)
-    return _in_choice_order(campaign, assigned, "FCFS")
+    return Allocation("FCFS", assigned)
 
 
 def random_serial_dictatorship(instance: Instance) -> Allocation:
@@ -172,7 +196,7 @@ def networkx_optimal(instance: Instance) -> Allocation:
 
     campaign = instance.campaign
     graph = nx.DiGraph()
-    priority_cost = _priority_cost(campaign)
+    priority_cost = campaign.priority_cost
     for community, choices in enumerate(campaign.choices):
         for seat in range(min(campaign.quotas[community], len(choices))):
             cost = EXTRA_SEAT_COST * seat + priority_cost * campaign.priority_of(
@@ -195,16 +219,6 @@ def networkx_optimal(instance: Instance) -> Allocation:
             if flow[("c", community)].get(("s", session)):
                 assigned[community].append(session)
     return Allocation("NetworkX", assigned, objective=nx.cost_of_flow(graph, flow))
-
-
-def _in_choice_order(campaign: Campaign, assigned, name: str) -> Allocation:
-    return Allocation(
-        name,
-        [
-            [s for s in campaign.choices[c] if s in set(a)]
-            for c, a in enumerate(assigned)
-        ],
-    )
 
 
 RUNNERS = {
@@ -280,6 +294,7 @@ def main() -> None:
                 exact = allocation.objective
             rows.append((mechanism, seconds, peak, stats, cost, allocation.objective))
         print_table(rows, exact, instance)
+        print_fcfs_sensitivity(instance, rows[0][3])
 
 
 def print_table(rows, exact, instance: Instance) -> None:
@@ -327,13 +342,39 @@ def print_table(rows, exact, instance: Instance) -> None:
                 for t in types
             )
         )
-    districts = sorted(set(instance.districts))
-    if len(districts) > 1:
+    communities_in = Counter(instance.districts)
+    if len(communities_in) > 1:
         print("\nseats per community by district: lowest, highest")
         for mechanism, _s, _p, stats, _c, _o in rows:
             seats = stats.by_group["district"]
-            per = [seats.get(d, 0) / instance.districts.count(d) for d in districts]
+            per = [seats.get(d, 0) / n for d, n in communities_in.items()]
             print(f"{mechanism:<20} {min(per):.2f} – {max(per):.2f}")
+
+
+def print_fcfs_sensitivity(instance: Instance, welfare: Statistics) -> None:
+    """FCFS's figures as the time between a community's own clicks grows,
+    beside the welfare optimum's first-choice share."""
+    print(
+        "\nFCFS by the mean time between one community's clicks "
+        f"(arrivals spread over hours; welfare's first choice: "
+        f"{welfare.share_first_choice:.1%}):"
+    )
+    header = (
+        f"{'between clicks':>14} {'1st choice':>10} {'welfare lead':>12} "
+        f"{'nothing':>8} {'mean rank':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for gap in CLICK_GAPS_HOURS:
+        stats = allocation_statistics(
+            instance.campaign, first_come_first_served(instance, gap)
+        )
+        points = 100 * (welfare.share_first_choice - stats.share_first_choice)
+        label = f"{gap * 60:g} min" if gap * 60 >= 1 else f"{gap * 3600:g} s"
+        print(
+            f"{label:>14} {stats.share_first_choice:>10.1%} {points:>+10.1f} p "
+            f"{stats.with_nothing:>8,} {stats.mean_rank:>9.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import random
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 WELFARE = "welfare"
@@ -41,9 +42,6 @@ MECHANISMS = (WELFARE, DEFERRED_ACCEPTANCE)
 # A community's second seat costs this much more than its first, its third
 # twice as much: seats spread over communities before any gets several.
 EXTRA_SEAT_COST = 10
-# Each priority class after the first costs more than the worst rank of any
-# choice, so that a scarce seat goes to the earlier class (see
-# ``_priority_cost``).
 
 
 def rank_cost(rank: Any) -> Any:
@@ -68,6 +66,15 @@ class Campaign:
 
     def priority_of(self, community: int) -> int:
         return self.priority[community] if self.priority else 0
+
+    @cached_property
+    def priority_cost(self) -> int:
+        """What each priority class after the first adds to a seat's cost:
+        more than the worst rank and the most extra seats together, so that a
+        scarce seat goes to the earlier class whatever the rankings."""
+        longest = max((len(c) for c in self.choices), default=0)
+        quota = max(self.quotas, default=0)
+        return rank_cost(longest) + EXTRA_SEAT_COST * quota + 1
 
     def lottery(self) -> list[int]:
         """Each community's place in the tie-breaking lottery (0 first)."""
@@ -102,14 +109,8 @@ def cost_of(campaign: Campaign, community: int, rank: int, seat: int) -> int:
     return (
         rank_cost(rank)
         + EXTRA_SEAT_COST * seat
-        + _priority_cost(campaign) * campaign.priority_of(community)
+        + campaign.priority_cost * campaign.priority_of(community)
     )
-
-
-def _priority_cost(campaign: Campaign) -> int:
-    longest = max((len(c) for c in campaign.choices), default=0)
-    quota = max(campaign.quotas, default=0)
-    return rank_cost(longest) + EXTRA_SEAT_COST * quota + 1
 
 
 def welfare_optimal(campaign: Campaign) -> Allocation:
@@ -165,7 +166,7 @@ def welfare_optimal(campaign: Campaign) -> Allocation:
     costs = np.concatenate(
         [
             EXTRA_SEAT_COST * seat_index
-            + _priority_cost(campaign) * priority[seat_owner],
+            + campaign.priority_cost * priority[seat_owner],
             rank_cost(rank),
             np.zeros(sessions, dtype=np.int64),
         ]

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import random
 import tempfile
-import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +76,7 @@ from assessments.services import (
     round_save,
 )
 from matching.calendar import is_working_day
+from portal.demo_data import person_name, spread
 from portal.importers import (
     ACCOUNTS,
     DEPARTMENTS,
@@ -384,55 +384,6 @@ RECTIFICATION_STEPS: dict[tuple[str, str], list[tuple[int, Any, str, str, Any]]]
     # ("q3", "PT-CG") has no steps: its plan is due.
 }
 
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋"
-)
-GIVEN_NAMES = [
-    "秀英",
-    "桂英",
-    "建华",
-    "丽华",
-    "晓燕",
-    "海燕",
-    "志强",
-    "建军",
-    "国华",
-    "玉兰",
-    "美玲",
-    "春燕",
-    "伟",
-    "静",
-    "敏",
-    "磊",
-    "洁",
-    "勇",
-    "艳",
-    "军",
-    "婷",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀兰",
-    "霞",
-    "平",
-    "刚",
-    "芳",
-    "佳怡",
-    "思远",
-    "雨欣",
-    "晨",
-    "慧",
-    "琳",
-    "瑶",
-]
-
-
-def _spread(key: str, salt: str, low: int, high: int) -> int:
-    """A number in [low, high] fixed by ``key``, whatever else the seed does."""
-    return low + zlib.crc32(f"{salt}:{key}".encode()) % (high - low + 1)
-
 
 def _rng(*parts: object) -> random.Random:
     # Not for secrets: a fixed seed makes the same answers every time.
@@ -444,16 +395,16 @@ def standing(code: str, round_key: str) -> tuple[float, ...]:
     if code in STANDINGS:
         third = STANDINGS[code]
     else:
-        base = _spread(code, "base", 66, 84)
+        base = spread(code, "base", 66, 84)
         third = tuple(
-            min(95, base + _spread(code, dimension, -8, 8)) for dimension in DIMENSIONS
+            min(95, base + spread(code, dimension, -8, 8)) for dimension in DIMENSIONS
         )
     if round_key == "q2":
         values = STANDINGS_Q2.get(code) or tuple(
-            value - _spread(code, "q2", -4, 4) for value in third
+            value - spread(code, "q2", -4, 4) for value in third
         )
     elif round_key == "q4":
-        gain = GAINS_Q4.get(code, _spread(code, "q4", -3, 3))
+        gain = GAINS_Q4.get(code, spread(code, "q4", -3, 3))
         values = tuple(min(97, value + gain) for value in third)
     else:
         values = third
@@ -564,11 +515,6 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
 
-def _person(key: str) -> str:
-    surname = SURNAMES[_spread(key, "surname", 0, len(SURNAMES) - 1)]
-    return surname + GIVEN_NAMES[_spread(key, "given", 0, len(GIVEN_NAMES) - 1)]
-
-
 class DemoEvaluations:
     """The demo's rounds built step by step over the demo district, or taken
     on from the state an earlier run left them in. ``written`` counts the
@@ -663,7 +609,7 @@ class DemoEvaluations:
         rows = [
             {
                 "username": username,
-                "name": _person(code),
+                "name": person_name(code),
                 "unit_code": code,
                 "role": role,
                 "email": "",

@@ -12,7 +12,6 @@ run. Collections are made once, by slug, and left alone afterwards. Run
 from __future__ import annotations
 
 import tempfile
-import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,6 +38,7 @@ from catalog.models import (
     OfferingPage,
 )
 from catalog.services import collection_index_page
+from portal.demo_data import spread
 from portal.importers import ImportFileError, report_lines
 from portal.management.commands.seed_demo import (
     DEPARTMENT_ROWS,
@@ -149,24 +149,19 @@ PLACES = ["社区活动室", "居委会会议室", "街道社区活动中心多�
 START_HOURS = (9, 14, 19)
 
 
-def _spread(key: str, salt: str, low: int, high: int) -> int:
-    """A number in [low, high] fixed by ``key``: varied, yet the same on every run."""
-    return low + zlib.crc32(f"{salt}:{key}".encode()) % (high - low + 1)
-
-
 def _sessions(title: str, first_day: date) -> str:
     """One to three sessions in the weeks after ``first_day``."""
     cells = []
-    day = first_day + timedelta(days=_spread(title, "first", 3, 12))
-    for number in range(_spread(title, "count", 1, 3)):
-        hour = START_HOURS[_spread(title, f"hour{number}", 0, 2)]
-        hours = _spread(title, "hours", 1, 3)
-        place = PLACES[_spread(title, f"place{number}", 0, len(PLACES) - 1)]
-        seats = _spread(title, f"seats{number}", 2, 12) * 5
+    day = first_day + timedelta(days=spread(title, "first", 3, 12))
+    for number in range(spread(title, "count", 1, 3)):
+        hour = START_HOURS[spread(title, f"hour{number}", 0, 2)]
+        hours = spread(title, "hours", 1, 3)
+        place = PLACES[spread(title, f"place{number}", 0, len(PLACES) - 1)]
+        seats = spread(title, f"seats{number}", 2, 12) * 5
         cells.append(
             f"{day:%Y-%m-%d} {hour:02d}:00-{hour + hours:02d}:00@{place}#{seats}"
         )
-        day += timedelta(days=_spread(title, f"gap{number}", 5, 14))
+        day += timedelta(days=spread(title, f"gap{number}", 5, 14))
     return "；".join(cells)
 
 
@@ -178,9 +173,9 @@ DISTRICT_DEPARTMENTS = {
 def _streets(code: str, title: str) -> str:
     """Some district departments offer a few streets only; the rest, and every
     street's own department, serve their whole area."""
-    if code not in DISTRICT_DEPARTMENTS or _spread(title, "area", 0, 5):
+    if code not in DISTRICT_DEPARTMENTS or spread(title, "area", 0, 5):
         return ""
-    first = _spread(title, "street", 0, len(STREETS) - 1)
+    first = spread(title, "street", 0, len(STREETS) - 1)
     chosen = (STREETS[first], STREETS[(first + 3) % len(STREETS)])
     return "、".join(street_code for street_code, _name, _communities in chosen)
 
@@ -192,14 +187,14 @@ def demo_offering_rows(first_day: date) -> list[dict[str, str]]:
         code, kind_text, category, title, tags, types, summary, body = line.split("|")
         kind = KIND_WORDS_BY_TEXT[kind_text]
         shared = kind in SHARED_RESOURCE_KINDS
-        on_request = shared or _spread(title, "on_request", 0, 4) == 0
+        on_request = shared or spread(title, "on_request", 0, 4) == 0
         if kind == OfferingKind.VENUE:
             mode = DeliveryMode.AT_DEPARTMENT
-        elif kind == OfferingKind.MATERIAL or _spread(title, "online", 0, 6) == 0:
+        elif kind == OfferingKind.MATERIAL or spread(title, "online", 0, 6) == 0:
             mode = DeliveryMode.ONLINE
         else:
             mode = DeliveryMode.AT_COMMUNITY
-        low = _spread(title, "min", 1, 4) * 5
+        low = spread(title, "min", 1, 4) * 5
         rows.append(
             {
                 "department_code": code,
@@ -212,19 +207,19 @@ def demo_offering_rows(first_day: date) -> list[dict[str, str]]:
                 "community_types": types,
                 "streets": _streets(code, title),
                 "delivery_mode": DELIVERY_MODE_WORDS[mode][0],
-                "duration_hours": "" if shared else str(_spread(title, "hours", 1, 3)),
-                "lead_time_days": str(_spread(title, "lead", 3, 14)),
+                "duration_hours": "" if shared else str(spread(title, "hours", 1, 3)),
+                "lead_time_days": str(spread(title, "lead", 3, 14)),
                 "min_participants": "" if shared else str(low),
                 "max_participants": ""
                 if shared
-                else str(low + _spread(title, "max", 2, 10) * 5),
+                else str(low + spread(title, "max", 2, 10) * 5),
                 "fee": "免费",
-                "contact_name": CONTACTS[_spread(title, "contact", 0, 9)],
-                "contact_phone": f"021-5256{_spread(title, 'phone', 0, 9999):04d}",
+                "contact_name": CONTACTS[spread(title, "contact", 0, 9)],
+                "contact_phone": f"021-5256{spread(title, 'phone', 0, 9999):04d}",
                 "availability": AVAILABILITY_WORDS[
                     Availability.ON_REQUEST if on_request else Availability.SCHEDULED
                 ][0],
-                "monthly_capacity": str(_spread(title, "capacity", 2, 8))
+                "monthly_capacity": str(spread(title, "capacity", 2, 8))
                 if on_request
                 else "",
                 "sessions": "" if on_request else _sessions(title, first_day),

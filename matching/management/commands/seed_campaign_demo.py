@@ -64,23 +64,29 @@ class Command(BaseCommand):
         area = organizer.department.region
         today = timezone.localdate()
         soonest = timezone.now() + timedelta(days=SESSIONS_FROM_DAYS)
-        sessions = [
+        upcoming = [
             session
             for session in campaign_session_candidates(area=area)
-            if session.starts_at >= soonest and session.seats_left >= 3
+            if session.starts_at >= soonest
         ]
+        sessions = [session for session in upcoming if session.seats_left >= 3]
         if len(sessions) < PUBLISHED_SESSIONS + OPEN_SESSIONS:
             raise CommandError(_("Too few upcoming sessions: run seed_catalog_demo."))
         draw = random.Random(SEED)  # noqa: S311 - demo data, not a secret
         draw.shuffle(sessions)
         # The demo department's accounts (bumen, fuzeren) should find campaign
-        # orders among theirs: one of its sessions leads the published campaign.
+        # orders among theirs: its session with most seats left leads the
+        # published campaign, however few the orders demo left it (that
+        # depends on the day the demo is seeded).
         home = Department.objects.get(code=HOME_DEPARTMENT_CODE).pk
-        first_home = next(
-            (i for i, session in enumerate(sessions) if session.department_id == home),
-            0,
-        )
-        sessions.insert(0, sessions.pop(first_home))
+        home_sessions = [
+            session
+            for session in upcoming
+            if session.department_id == home and session.seats_left
+        ]
+        if home_sessions:
+            lead = max(home_sessions, key=lambda session: session.seats_left)
+            sessions = [lead, *(s for s in sessions if s.pk != lead.pk)]
         operators = list(
             User.objects.filter(
                 role=Role.COMMUNITY_OPERATOR,

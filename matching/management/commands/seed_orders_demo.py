@@ -27,7 +27,6 @@ import math
 import random
 import tempfile
 import uuid
-import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +61,7 @@ from matching.services import (
     order_transition,
     orders_escalate,
 )
+from portal.demo_data import mobile_number, person_name, spread
 from portal.importers import (
     ACCOUNTS,
     DEPARTMENTS,
@@ -136,50 +136,6 @@ OUTCOMES = (
     "cancelled",
     "withdrawn",
 )
-
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁沈"
-GIVEN_NAMES = [
-    "秀英",
-    "桂英",
-    "建华",
-    "丽华",
-    "晓燕",
-    "海燕",
-    "志强",
-    "建军",
-    "国华",
-    "玉兰",
-    "美玲",
-    "春燕",
-    "伟",
-    "静",
-    "敏",
-    "磊",
-    "洁",
-    "勇",
-    "艳",
-    "军",
-    "婷",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀兰",
-    "霞",
-    "平",
-    "刚",
-    "桂兰",
-    "芳",
-    "佳怡",
-    "思远",
-    "雨欣",
-    "子涵",
-    "晨",
-    "慧",
-    "琳",
-    "瑶",
-]
 
 NOTES = (
     "",
@@ -270,20 +226,6 @@ CONVERSATIONS = (
     ),
 )
 NUDGE = "已经过了好几天了，请问这个点单什么时候能答复？居民一直在问。"
-
-
-def _spread(key: str, salt: str, low: int, high: int) -> int:
-    """A number in [low, high] fixed by ``key``, whatever else the seed does."""
-    return low + zlib.crc32(f"{salt}:{key}".encode()) % (high - low + 1)
-
-
-def _person(key: str) -> str:
-    surname = SURNAMES[_spread(key, "surname", 0, len(SURNAMES) - 1)]
-    return surname + GIVEN_NAMES[_spread(key, "given", 0, len(GIVEN_NAMES) - 1)]
-
-
-def _mobile(key: str) -> str:
-    return f"139{_spread(key, 'mobile', 0, 99_999_999):08d}"
 
 
 def _at(day: date, moment: time) -> datetime:
@@ -860,7 +802,7 @@ class DemoPlan:
     def answer_hours(self, code: str) -> float:
         """Office hours the department takes to answer this time: around its
         median, now and then much longer."""
-        median = DEPARTMENT_SPEEDS.get(code) or SPEEDS[_spread(code, "speed", 0, 5)]
+        median = DEPARTMENT_SPEEDS.get(code) or SPEEDS[spread(code, "speed", 0, 5)]
         hours = median * math.exp(self.rng.gauss(0, 0.6))
         return min(max(hours, 0.3), LONGEST_ANSWER_HOURS)
 
@@ -1045,7 +987,7 @@ def _take(story: Story, step: Step | None) -> None:
             session=story.session,
             participants=story.participants,
             contact_name=operator.get_full_name(),
-            contact_phone=operator.phone or _mobile(story.community.code),
+            contact_phone=operator.phone or mobile_number(story.community.code),
             wished_from=wished_from,
             wished_to=wished_to,
             note=story.note,
@@ -1153,7 +1095,7 @@ def _ordering_communities(district: Region) -> list[Region]:
             chosen += members
             continue
         members.sort(
-            key=lambda c: (c.pk not in with_account, _spread(c.code, "pick", 0, 999))
+            key=lambda c: (c.pk not in with_account, spread(c.code, "pick", 0, 999))
         )
         chosen += members[: COMMUNITIES_PER_STREET + 1]
     return chosen
@@ -1195,11 +1137,11 @@ def _accounts_ensure(communities: list[Region], entries: list[CatalogEntry]) -> 
     rows = [
         {
             "username": username,
-            "name": _person(code),
+            "name": person_name(code),
             "unit_code": code,
             "role": role,
             "email": "",
-            "phone": _mobile(code),
+            "phone": mobile_number(code),
         }
         for username, code, role in units
         if username not in taken

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tempfile
 import unicodedata
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.contrib.auth.hashers import is_password_usable, make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from portal.demo_data import spread
 from portal.importers import (
     ACCOUNTS,
     COLUMNS,
@@ -482,11 +482,6 @@ ACCOUNT_ROWS: list[tuple[str, str, str, str, str, str]] = [
 ]
 
 
-def _spread(code: str, salt: str, low: int, high: int) -> int:
-    """A number in [low, high] fixed by ``code``: varied, yet the same on every run."""
-    return low + zlib.crc32(f"{salt}:{code}".encode()) % (high - low + 1)
-
-
 def demo_regions() -> list[dict[str, Any]]:
     """The city, the district, its streets and their communities, parents first."""
     regions: list[dict[str, Any]] = [
@@ -523,7 +518,7 @@ def demo_regions() -> list[dict[str, Any]]:
                     number, residents = residents, residents + 1
                     name, households = f"{stem}居委会", (800, 3500)
                 code = f"{street_code[:9]}{number:03d}"
-                count = _spread(code, "households", *households)
+                count = spread(code, "households", *households)
                 communities.append(
                     {
                         "code": code,
@@ -533,7 +528,7 @@ def demo_regions() -> list[dict[str, Any]]:
                         "community_type": community_type,
                         "households": count,
                         # 2.1 to 2.9 people per household.
-                        "population": count * _spread(code, "people", 210, 290) // 100,
+                        "population": count * spread(code, "people", 210, 290) // 100,
                     }
                 )
     return [*regions, *communities]

@@ -6,15 +6,18 @@ connection, closed when it ends, and data committed for all to see."""
 import logging
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks.signals import task_finished
 
+from catalog.models import OfferingDemand, OfferingSession
 from matching.campaign_services import (
     CampaignSettings,
     campaign_choices_set,
@@ -23,8 +26,16 @@ from matching.campaign_services import (
     campaign_open,
     campaign_publish,
 )
-from matching.models import CampaignMechanism, CampaignPriority, Order, OrderState
+from matching.models import (
+    CampaignAssignment,
+    CampaignMechanism,
+    CampaignPriority,
+    CampaignState,
+    Order,
+    OrderState,
+)
 from matching.services import order_place, order_transition
+from portal.models import Notification
 from tests.matching.helpers import operator_of, scheduled_offering
 
 # Committed data, visible to every thread; the database is emptied after each
@@ -246,9 +257,12 @@ def test_a_form_sent_twice_at_once_makes_one_order(
     )
 
 
-def closed_campaign(organizer, session, operators):
-    """A campaign offering all of ``session``'s seats, ranked by each of
-    ``operators``' communities and closed."""
+def closed_campaign(organizer, rankings):
+    """A campaign offering all seats of the sessions ranked, closed after each
+    (operator, sessions) of ``rankings`` ranked those sessions, best first."""
+    sessions = {
+        session.pk: session for _operator, ranked in rankings for session in ranked
+    }
     today = timezone.localdate()
     campaign = campaign_create(
         user=organizer,
@@ -258,16 +272,20 @@ def closed_campaign(organizer, session, operators):
             opens_on=today,
             closes_on=today,
             quota=1,
-            max_choices=1,
+            max_choices=max(len(ranked) for _operator, ranked in rankings),
             priority_rule=CampaignPriority.NONE,
             mechanism=CampaignMechanism.WELFARE,
-            seats={session.pk: session.seats},
+            seats={pk: session.seats for pk, session in sessions.items()},
         ),
     )
     campaign_open(user=organizer, campaign_id=campaign.pk)
-    row = campaign.sessions.get().pk
-    for operator in operators:
-        campaign_choices_set(user=operator, campaign_id=campaign.pk, session_ids=[row])
+    rows = dict(campaign.sessions.values_list("session_id", "pk"))
+    for operator, ranked in rankings:
+        campaign_choices_set(
+            user=operator,
+            campaign_id=campaign.pk,
+            session_ids=[rows[session.pk] for session in ranked],
+        )
     return campaign_close(user=organizer, campaign_id=campaign.pk)
 
 
@@ -276,7 +294,7 @@ def test_publishing_racing_ordinary_orders_never_overbooks(
 ):
     page, session = scheduled_offering(department, seats=8)
     campaign = closed_campaign(
-        organization_officer, session, [operator_of(street) for _ in range(8)]
+        organization_officer, [(operator_of(street), [session]) for _ in range(8)]
     )
     racers = [operator_of(street) for _ in range(8)]
 
@@ -299,7 +317,7 @@ def test_two_publishes_at_once_make_one_set_of_orders(
 ):
     _page, session = scheduled_offering(department, seats=4)
     campaign = closed_campaign(
-        organization_officer, session, [operator_of(street) for _ in range(4)]
+        organization_officer, [(operator_of(street), [session]) for _ in range(4)]
     )
 
     def publish():
@@ -310,3 +328,89 @@ def test_two_publishes_at_once_make_one_set_of_orders(
     assert errors == [None, None]
     assert sorted(len(result.orders) for result in results) == [0, 4]
     assert seats_held(session) == (4, 4)
+
+
+def test_publishing_many_sessions_of_one_offering_racing_their_orders(
+    street, department, organization_officer, failed_after_commit
+):
+    # Publishing takes the seats of every session and counts the offering's
+    # demand; each ordinary order takes one session's seats and then counts
+    # the same demand. Taken in different orders, the two deadlock.
+    page, first = scheduled_offering(department, seats=3)
+    sessions = [first] + [
+        OfferingSession.objects.create(
+            offering=page,
+            starts_at=first.starts_at + timedelta(days=day),
+            ends_at=first.ends_at + timedelta(days=day),
+            seats=3,
+        )
+        for day in range(1, 8)
+    ]
+    # Four communities put each session first and the next one second: one
+    # of the four gets its second choice or nothing, so the seats of a
+    # session are of different ranks.
+    campaign = closed_campaign(
+        organization_officer,
+        [
+            (operator_of(street), [session, sessions[(i + 1) % len(sessions)]])
+            for i, session in enumerate(sessions)
+            for _ in range(4)
+        ],
+    )
+    seats = list(
+        CampaignAssignment.objects.filter(
+            campaign=campaign, mechanism=campaign.mechanism
+        )
+    )
+    racers = [(operator_of(street), session) for session in sessions for _ in (1, 2)]
+    started = timezone.now()
+
+    results, errors = race(
+        [
+            lambda: campaign_publish(
+                user=organization_officer, campaign_id=campaign.pk
+            ),
+            *(place(user, page, session) for user, session in racers),
+        ]
+    )
+
+    assert errors == [None] * (1 + len(racers))
+    assert failed_after_commit == []
+    published, *ordinary = results
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PUBLISHED
+    assert campaign.events.filter(action="publish").count() == 1
+    # Every seat is held by an order, and no session holds more than it has.
+    for session in sessions:
+        taken, held = seats_held(session)
+        assert taken == held <= session.seats
+    # An ordinary order got a seat or waits for one, nothing in between.
+    for order in ordinary:
+        order.refresh_from_db()
+        assert (order.state, order.holds_seats) in {
+            (OrderState.SUBMITTED, True),
+            (OrderState.WAITLISTED, False),
+        }
+    # Each seat of the allocation became an order or is counted as lost.
+    made = {seat.pk: seat.order_id for seat in campaign.assignments.all()}
+    assert len(published.orders) == sum(1 for seat in seats if made[seat.pk])
+    assert published.not_seated == len(seats) - len(published.orders)
+    assert Order.objects.filter(campaign_assignment__campaign=campaign).count() == (
+        len(published.orders)
+    )
+    # Where a session lost seats to ordinary orders, the best-ranked were kept.
+    for row in campaign.sessions.all():
+        ranks = [seat for seat in seats if seat.session_id == row.pk]
+        kept = [seat.rank for seat in ranks if made[seat.pk]]
+        lost = [seat.rank for seat in ranks if not made[seat.pk]]
+        if kept and lost:
+            assert max(kept) <= min(lost)
+    # The demand counter counts every order once.
+    demand = OfferingDemand.objects.get(offering=page).orders_placed
+    assert demand == len(published.orders) + len(ordinary)
+    # Told after the commit, once: every community that ranked.
+    told = Notification.objects.filter(
+        url=reverse("campaign_detail", args=[campaign.pk]), created_at__gte=started
+    )
+    assert told.count() == told.values("recipient__region").distinct().count()
+    assert told.count() == len(sessions) * 4

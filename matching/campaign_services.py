@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -70,6 +70,12 @@ PARTICIPANTS_PER_SEAT = 1
 
 NOT_EDITABLE = gettext_noop("Only a draft campaign can be changed.")
 NOT_OPEN = gettext_noop("This campaign is not open for ranking.")
+PUBLISH_BUSY = gettext_noop(
+    "The seats are being booked by many at once right now: publish again in a moment."
+)
+# Tries of publishing's transaction when PostgreSQL breaks it off to resolve
+# a deadlock; each one is short, and two in a row are already rare.
+PUBLISH_ATTEMPTS = 3
 
 
 class CampaignError(Exception):
@@ -420,9 +426,33 @@ def campaign_publish(*, user: User, campaign_id: int) -> PublishResult:
     seats are kept and the others counted in ``not_seated``; so is a seat of
     a community that already has an order under way for the session. A
     campaign already published is left as it is (no second set of orders).
-    Raises ``CampaignError`` before close.
+    Raises ``CampaignError`` before close, and when the database broke off
+    every attempt (see below).
     """
-    with transaction.atomic():
+    for _attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            return _publish(user, campaign_id)
+        except OperationalError as error:
+            # Publishing locks its rows in the order every writer of seats
+            # follows, but an editor publishing an offering page saves its
+            # sessions in the page's order, and PostgreSQL then breaks one of
+            # the two off. Nothing was written: the campaign is still closed
+            # and a new attempt sees the seats as they are now.
+            if not _is_deadlock(error):
+                raise
+            broken_off = error
+    raise CampaignError(_(PUBLISH_BUSY)) from broken_off
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    """Whether PostgreSQL broke the transaction off to resolve a deadlock or a
+    serialization conflict, which a new attempt may not meet."""
+    return getattr(error.__cause__, "sqlstate", None) in ("40P01", "40001")
+
+
+def _publish(user: User, campaign_id: int) -> PublishResult:
+    # Durable: a retry needs the whole transaction to be this one.
+    with transaction.atomic(durable=True):
         campaign = _campaign_locked(campaign_id, user)
         if campaign.state == CampaignState.PUBLISHED:
             return PublishResult(campaign, [], 0, already_published=True)

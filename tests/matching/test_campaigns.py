@@ -7,11 +7,14 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import OfferingSession
+from matching import campaign_services
 from matching.campaign_services import (
+    PUBLISH_ATTEMPTS,
     CampaignError,
     CampaignSettings,
     campaign_choices_set,
@@ -326,6 +329,114 @@ def test_a_second_publish_does_nothing(organization_officer, street, sessions):
     assert again.orders == []
     assert Order.objects.count() == 1
     assert popular.seats_taken == 1
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a transaction off."""
+
+    sqlstate = "40P01"
+
+
+def deadlocking(times, monkeypatch):
+    """Make publishing's first ``times`` transactions break off as a deadlock
+    does, when they lock the sessions; returns how many tried."""
+    tried = []
+    lock = campaign_services.sessions_lock
+
+    def sessions_lock(**kwargs):
+        tried.append(1)
+        if len(tried) <= times:
+            raise OperationalError("deadlock detected") from _Deadlock()
+        return lock(**kwargs)
+
+    monkeypatch.setattr(campaign_services, "sessions_lock", sessions_lock)
+    return tried
+
+
+def test_publishing_broken_off_by_a_deadlock_is_tried_again(
+    organization_officer, street, sessions, monkeypatch
+):
+    popular, _other = sessions
+    campaign = open_campaign(organization_officer, {popular: 2})
+    rank(operator_of(street), campaign, popular)
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    tried = deadlocking(2, monkeypatch)
+
+    result = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    assert len(tried) == 3
+    assert len(result.orders) == Order.objects.count() == 1
+    assert campaign.events.filter(action="publish").count() == 1
+
+
+def test_publishing_broken_off_every_time_says_so_and_stays_closed(
+    client, organization_officer, street, sessions, monkeypatch
+):
+    popular, _other = sessions
+    campaign = open_campaign(organization_officer, {popular: 2})
+    rank(operator_of(street), campaign, popular)
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    tried = deadlocking(PUBLISH_ATTEMPTS, monkeypatch)
+    client.force_login(organization_officer)
+
+    response = client.post(
+        reverse("campaign_act", args=[campaign.pk, "publish"]), follow=True
+    )
+
+    assert len(tried) == PUBLISH_ATTEMPTS
+    assert [str(m) for m in response.context["messages"]] == [
+        "此刻有许多人同时在预订这些名额：请稍后再发布一次。"
+    ]
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.CLOSED
+    assert not Order.objects.exists()
+
+
+def test_publishing_through_the_page_says_what_came_of_it(
+    client, organization_officer, street, department
+):
+    page, session = scheduled_offering(department, seats=2, days=30)
+    campaign = open_campaign(organization_officer, {session: 2})
+    for _ in range(2):
+        rank(operator_of(street), campaign, session)
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    # An ordinary order takes one of the two seats before publishing.
+    order_place(
+        user=operator_of(street),
+        offering=page,
+        session=session,
+        participants=1,
+        contact_name="王丽",
+        contact_phone="13800000001",
+    )
+    client.force_login(organization_officer)
+    publish = reverse("campaign_act", args=[campaign.pk, "publish"])
+
+    first = client.post(publish, follow=True)
+    again = client.post(publish, follow=True)
+
+    assert [str(m) for m in first.context["messages"]] == [
+        "已发布：生成了 1 个点单。",
+        "有 1 个名额未能生成点单：截止后已被预订，或该社区已点过该场次。",
+    ]
+    assert [str(m) for m in again.context["messages"]] == ["本点单季此前已经发布。"]
+
+
+def test_publishing_a_campaign_nobody_ranked_says_no_order_was_made(
+    client, organization_officer, sessions
+):
+    popular, _other = sessions
+    campaign = open_campaign(organization_officer, {popular: 2})
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    client.force_login(organization_officer)
+
+    response = client.post(
+        reverse("campaign_act", args=[campaign.pk, "publish"]), follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "已发布：生成了 0 个点单。"
+    ]
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.PUBLISHED
 
 
 def test_the_mechanism_switched_before_publishing_is_the_one_published(

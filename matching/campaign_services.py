@@ -539,7 +539,8 @@ def _order_for(
     contact = contacts.get(seat.community_id)
     # No ``answered_at``: the campaign, not the department, said yes, so the
     # order counts neither for nor against its answer times and acceptance
-    # rate (matching.statistics).
+    # rate (matching.statistics). No note either: the note is the
+    # community's, and the campaign shows through the seat's link.
     return Order(
         offering_id=session.offering_id,
         session=session,
@@ -549,7 +550,6 @@ def _order_for(
         participants=PARTICIPANTS_PER_SEAT,
         contact_name=contact.name if contact else "",
         contact_phone=contact.phone if contact else "",
-        note=campaign.name,
         state=OrderState.SCHEDULED if session.place else OrderState.ACCEPTED,
         holds_seats=True,
         scheduled_at=session.starts_at if session.place else None,

@@ -632,6 +632,62 @@ def test_a_campaign_runs_end_to_end_through_the_pages(
     assert "冬季点单季" in detail.content.decode()
 
 
+def test_order_lists_tell_campaign_orders_from_ordinary_ones(
+    client, organization_officer, street, publisher, street_officer, department
+):
+    page, session = scheduled_offering(department, seats=5, days=30)
+    campaign = open_campaign(organization_officer, {session: 1})
+    winner = operator_of(street)
+    rank(winner, campaign, session)
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    (allocated,) = campaign_publish(
+        user=organization_officer, campaign_id=campaign.pk
+    ).orders
+    ordinary = order_place(
+        user=operator_of(street),
+        offering=page,
+        session=session,
+        participants=1,
+        contact_name="王丽",
+        contact_phone="13800000001",
+    )
+    listed = {
+        "": {allocated, ordinary},
+        "campaign": {allocated},
+        "ordinary": {ordinary},
+    }
+
+    for user in (publisher, organization_officer, street_officer):
+        client.force_login(user)
+        for source, orders in listed.items():
+            response = client.get(reverse("order_list"), {"source": source})
+            assert set(response.context["page_obj"]) == orders
+        html = client.get(reverse("order_list")).content.decode()
+        assert "来源" in html
+        assert '<option value="campaign">点单季</option>' in html
+        assert '<option value="ordinary">普通点单</option>' in html
+        # The campaign order's row names its campaign; the ordinary one's none.
+        assert html.count("点单季：春季点单季") == 1
+    client.force_login(winner)
+    response = client.get(reverse("order_list"), {"source": "campaign"})
+    assert set(response.context["page_obj"]) == {allocated}
+    client.force_login(publisher)
+    detail = client.get(reverse("order_detail", args=[allocated.pk])).content.decode()
+    assert "春季点单季" in detail
+    assert "第 1 志愿" in detail
+    detail = client.get(reverse("order_detail", args=[ordinary.pk])).content.decode()
+    assert "春季点单季" not in detail
+
+
+def test_an_unknown_source_is_a_filter_error_not_a_list(client, publisher):
+    client.force_login(publisher)
+
+    response = client.get(reverse("order_list"), {"source": "lottery"})
+
+    assert response.status_code == 200
+    assert "source" in response.context["filterset"].form.errors
+
+
 def test_opening_tells_the_communities_of_the_area(
     organization_officer, operator, sessions, django_capture_on_commit_callbacks
 ):

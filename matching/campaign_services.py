@@ -429,7 +429,10 @@ def campaign_publish(*, user: User, campaign_id: int) -> PublishResult:
     Raises ``CampaignError`` before close, and when the database broke off
     every attempt (see below).
     """
-    for _attempt in range(PUBLISH_ATTEMPTS):
+    # Only a transaction of its own can be tried again: inside a caller's, a
+    # deadlock has broken the caller's off as well.
+    nested = transaction.get_connection().in_atomic_block
+    for _attempt in range(1 if nested else PUBLISH_ATTEMPTS):
         try:
             return _publish(user, campaign_id)
         except OperationalError as error:
@@ -451,8 +454,7 @@ def _is_deadlock(error: OperationalError) -> bool:
 
 
 def _publish(user: User, campaign_id: int) -> PublishResult:
-    # Durable: a retry needs the whole transaction to be this one.
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         campaign = _campaign_locked(campaign_id, user)
         if campaign.state == CampaignState.PUBLISHED:
             return PublishResult(campaign, [], 0, already_published=True)

@@ -7,14 +7,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import OfferingSession
-from matching import campaign_services
 from matching.campaign_services import (
-    PUBLISH_ATTEMPTS,
     CampaignError,
     CampaignSettings,
     campaign_choices_set,
@@ -93,6 +90,27 @@ def got(campaign, operator, mechanism=None) -> list[int]:
         )
         .order_by("rank")
         .values_list("session__session_id", flat=True)
+    )
+
+
+def closed_campaign(organizer, street, session, *, seats, rankers=1) -> Campaign:
+    """A campaign offering ``seats`` of ``session``, ranked by ``rankers`` new
+    communities of ``street``, and closed."""
+    campaign = open_campaign(organizer, {session: seats})
+    for _ in range(rankers):
+        rank(operator_of(street), campaign, session)
+    return campaign_close(user=organizer, campaign_id=campaign.pk)
+
+
+def ordered_meanwhile(street, page, session, participants=1):
+    """An ordinary order of a new community of ``street``."""
+    return order_place(
+        user=operator_of(street),
+        offering=page,
+        session=session,
+        participants=participants,
+        contact_name="王丽",
+        contact_phone="13800000001",
     )
 
 
@@ -294,20 +312,11 @@ def test_seats_booked_since_the_close_are_never_overbooked(
     organization_officer, street, department
 ):
     page, session = scheduled_offering(department, seats=3, days=30)
-    campaign = open_campaign(organization_officer, {session: 3})
-    operators = [operator_of(street) for _ in range(3)]
-    for operator in operators:
-        rank(operator, campaign, session)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
-    # An ordinary order takes two of the three seats before publishing.
-    order_place(
-        user=operator_of(street),
-        offering=page,
-        session=session,
-        participants=2,
-        contact_name="王丽",
-        contact_phone="13800000001",
+    campaign = closed_campaign(
+        organization_officer, street, session, seats=3, rankers=3
     )
+    # An ordinary order takes two of the three seats before publishing.
+    ordered_meanwhile(street, page, session, participants=2)
 
     result = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
 
@@ -318,9 +327,7 @@ def test_seats_booked_since_the_close_are_never_overbooked(
 
 def test_a_second_publish_does_nothing(organization_officer, street, sessions):
     popular, _other = sessions
-    campaign = open_campaign(organization_officer, {popular: 2})
-    rank(operator_of(street), campaign, popular)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    campaign = closed_campaign(organization_officer, street, popular, seats=2)
     campaign_publish(user=organization_officer, campaign_id=campaign.pk)
 
     again = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
@@ -331,83 +338,15 @@ def test_a_second_publish_does_nothing(organization_officer, street, sessions):
     assert popular.seats_taken == 1
 
 
-class _Deadlock(Exception):
-    """What psycopg raises when PostgreSQL breaks a transaction off."""
-
-    sqlstate = "40P01"
-
-
-def deadlocking(times, monkeypatch):
-    """Make publishing's first ``times`` transactions break off as a deadlock
-    does, when they lock the sessions; returns how many tried."""
-    tried = []
-    lock = campaign_services.sessions_lock
-
-    def sessions_lock(**kwargs):
-        tried.append(1)
-        if len(tried) <= times:
-            raise OperationalError("deadlock detected") from _Deadlock()
-        return lock(**kwargs)
-
-    monkeypatch.setattr(campaign_services, "sessions_lock", sessions_lock)
-    return tried
-
-
-def test_publishing_broken_off_by_a_deadlock_is_tried_again(
-    organization_officer, street, sessions, monkeypatch
-):
-    popular, _other = sessions
-    campaign = open_campaign(organization_officer, {popular: 2})
-    rank(operator_of(street), campaign, popular)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
-    tried = deadlocking(2, monkeypatch)
-
-    result = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
-
-    assert len(tried) == 3
-    assert len(result.orders) == Order.objects.count() == 1
-    assert campaign.events.filter(action="publish").count() == 1
-
-
-def test_publishing_broken_off_every_time_says_so_and_stays_closed(
-    client, organization_officer, street, sessions, monkeypatch
-):
-    popular, _other = sessions
-    campaign = open_campaign(organization_officer, {popular: 2})
-    rank(operator_of(street), campaign, popular)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
-    tried = deadlocking(PUBLISH_ATTEMPTS, monkeypatch)
-    client.force_login(organization_officer)
-
-    response = client.post(
-        reverse("campaign_act", args=[campaign.pk, "publish"]), follow=True
-    )
-
-    assert len(tried) == PUBLISH_ATTEMPTS
-    assert [str(m) for m in response.context["messages"]] == [
-        "此刻有许多人同时在预订这些名额：请稍后再发布一次。"
-    ]
-    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.CLOSED
-    assert not Order.objects.exists()
-
-
 def test_publishing_through_the_page_says_what_came_of_it(
     client, organization_officer, street, department
 ):
     page, session = scheduled_offering(department, seats=2, days=30)
-    campaign = open_campaign(organization_officer, {session: 2})
-    for _ in range(2):
-        rank(operator_of(street), campaign, session)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
-    # An ordinary order takes one of the two seats before publishing.
-    order_place(
-        user=operator_of(street),
-        offering=page,
-        session=session,
-        participants=1,
-        contact_name="王丽",
-        contact_phone="13800000001",
+    campaign = closed_campaign(
+        organization_officer, street, session, seats=2, rankers=2
     )
+    # An ordinary order takes one of the two seats before publishing.
+    ordered_meanwhile(street, page, session)
     client.force_login(organization_officer)
     publish = reverse("campaign_act", args=[campaign.pk, "publish"])
 
@@ -643,14 +582,7 @@ def test_order_lists_tell_campaign_orders_from_ordinary_ones(
     (allocated,) = campaign_publish(
         user=organization_officer, campaign_id=campaign.pk
     ).orders
-    ordinary = order_place(
-        user=operator_of(street),
-        offering=page,
-        session=session,
-        participants=1,
-        contact_name="王丽",
-        contact_phone="13800000001",
-    )
+    ordinary = ordered_meanwhile(street, page, session)
     listed = {
         "": {allocated, ordinary},
         "campaign": {allocated},

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,9 @@ from django_tasks.base import TaskResultStatus
 from django_tasks.signals import task_finished
 
 from catalog.models import OfferingDemand, OfferingSession
+from matching import campaign_services
 from matching.campaign_services import (
+    PUBLISH_ATTEMPTS,
     CampaignSettings,
     campaign_choices_set,
     campaign_close,
@@ -414,3 +416,63 @@ def test_publishing_many_sessions_of_one_offering_racing_their_orders(
     )
     assert told.count() == told.values("recipient__region").distinct().count()
     assert told.count() == len(sessions) * 4
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a transaction off."""
+
+    sqlstate = "40P01"
+
+
+def deadlocking(times, monkeypatch):
+    """Make publishing's first ``times`` transactions break off as a deadlock
+    does, when they lock the sessions; returns a list, one item per try."""
+    tried = []
+    lock = campaign_services.sessions_lock
+
+    def sessions_lock(**kwargs):
+        tried.append(1)
+        if len(tried) <= times:
+            raise OperationalError("deadlock detected") from _Deadlock()
+        return lock(**kwargs)
+
+    monkeypatch.setattr(campaign_services, "sessions_lock", sessions_lock)
+    return tried
+
+
+def test_publishing_broken_off_by_a_deadlock_is_tried_again(
+    street, department, organization_officer, monkeypatch, failed_after_commit
+):
+    _page, session = scheduled_offering(department, seats=2)
+    campaign = closed_campaign(organization_officer, [(operator_of(street), [session])])
+    tried = deadlocking(PUBLISH_ATTEMPTS - 1, monkeypatch)
+
+    result = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    assert len(tried) == PUBLISH_ATTEMPTS
+    assert len(result.orders) == Order.objects.count() == 1
+    assert campaign.events.filter(action="publish").count() == 1
+    assert seats_held(session) == (1, 1)
+    assert failed_after_commit == []
+
+
+def test_publishing_broken_off_every_time_says_so_and_stays_closed(
+    client, street, department, organization_officer, monkeypatch
+):
+    _page, session = scheduled_offering(department, seats=2)
+    campaign = closed_campaign(organization_officer, [(operator_of(street), [session])])
+    tried = deadlocking(PUBLISH_ATTEMPTS, monkeypatch)
+    client.force_login(organization_officer)
+
+    response = client.post(
+        reverse("campaign_act", args=[campaign.pk, "publish"]), follow=True
+    )
+
+    assert len(tried) == PUBLISH_ATTEMPTS
+    assert [str(m) for m in response.context["messages"]] == [
+        "此刻有许多人同时在预订这些名额：请稍后再发布一次。"
+    ]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.CLOSED
+    assert not Order.objects.exists()
+    assert seats_held(session) == (0, 0)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError, connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from matching.campaign_services import (
     campaign_publish,
 )
 from matching.models import (
+    ACTIVE_STATES,
     CampaignAssignment,
     CampaignMechanism,
     CampaignPriority,
@@ -36,7 +37,7 @@ from matching.models import (
     Order,
     OrderState,
 )
-from matching.services import order_place, order_transition
+from matching.services import OrderError, order_place, order_transition
 from portal.models import Notification
 from tests.matching.helpers import operator_of, scheduled_offering
 
@@ -348,23 +349,24 @@ def test_publishing_many_sessions_of_one_offering_racing_their_orders(
         )
         for day in range(1, 8)
     ]
-    # Four communities put each session first and the next one second: one
-    # of the four gets its second choice or nothing, so the seats of a
-    # session are of different ranks.
-    campaign = closed_campaign(
-        organization_officer,
-        [
-            (operator_of(street), [session, sessions[(i + 1) % len(sessions)]])
-            for i, session in enumerate(sessions)
-            for _ in range(4)
-        ],
-    )
+    # Five communities put each even session first, one each odd session,
+    # and all the next session second: the two left over at each even session
+    # get their second choice, so an odd session's seats are of ranks 1, 2, 2.
+    rankings = [
+        (operator_of(street), [session, sessions[(i + 1) % len(sessions)]])
+        for i, session in enumerate(sessions)
+        for _ in range(5 if i % 2 == 0 else 1)
+    ]
+    campaign = closed_campaign(organization_officer, rankings)
     seats = list(
         CampaignAssignment.objects.filter(
             campaign=campaign, mechanism=campaign.mechanism
         )
     )
+    assert len(seats) == sum(session.seats for session in sessions)
     racers = [(operator_of(street), session) for session in sessions for _ in (1, 2)]
+    # And a community with a campaign seat orders the same session itself.
+    twice, _ranked = next(r for r in rankings if r[1][0] == sessions[1])
     started = timezone.now()
 
     results, errors = race(
@@ -373,12 +375,23 @@ def test_publishing_many_sessions_of_one_offering_racing_their_orders(
                 user=organization_officer, campaign_id=campaign.pk
             ),
             *(place(user, page, session) for user, session in racers),
+            place(twice, page, sessions[1]),
         ]
     )
 
+    # The community ordering twice was refused if publishing came first, or
+    # kept its ordinary order and publishing left its campaign seat.
+    *errors, refused = errors
+    assert refused is None or isinstance(refused, OrderError)
+    assert (
+        Order.objects.filter(
+            community=twice.region, session=sessions[1], state__in=ACTIVE_STATES
+        ).count()
+        == 1
+    )
     assert errors == [None] * (1 + len(racers))
     assert failed_after_commit == []
-    published, *ordinary = results
+    published, *ordinary, _twice = results
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.PUBLISHED
     assert campaign.events.filter(action="publish").count() == 1
@@ -400,22 +413,28 @@ def test_publishing_many_sessions_of_one_offering_racing_their_orders(
     assert Order.objects.filter(campaign_assignment__campaign=campaign).count() == (
         len(published.orders)
     )
-    # Where a session lost seats to ordinary orders, the best-ranked were kept.
+    # Where a session lost seats to ordinary orders, the best-ranked were kept
+    # (the seat left to the community's own order is not one of those).
     for row in campaign.sessions.all():
-        ranks = [seat for seat in seats if seat.session_id == row.pk]
+        ranks = [
+            seat
+            for seat in seats
+            if seat.session_id == row.pk
+            and not (refused is None and seat.community_id == twice.region_id)
+        ]
         kept = [seat.rank for seat in ranks if made[seat.pk]]
         lost = [seat.rank for seat in ranks if not made[seat.pk]]
         if kept and lost:
             assert max(kept) <= min(lost)
     # The demand counter counts every order once.
     demand = OfferingDemand.objects.get(offering=page).orders_placed
-    assert demand == len(published.orders) + len(ordinary)
+    assert demand == len(published.orders) + len(ordinary) + (refused is None)
     # Told after the commit, once: every community that ranked.
     told = Notification.objects.filter(
         url=reverse("campaign_detail", args=[campaign.pk]), created_at__gte=started
     )
     assert told.count() == told.values("recipient__region").distinct().count()
-    assert told.count() == len(sessions) * 4
+    assert told.count() == len(rankings)
 
 
 class _Deadlock(Exception):
@@ -476,3 +495,45 @@ def test_publishing_broken_off_every_time_says_so_and_stays_closed(
     assert campaign.state == CampaignState.CLOSED
     assert not Order.objects.exists()
     assert seats_held(session) == (0, 0)
+
+
+def test_a_seat_taken_while_publishing_waits_is_lost_by_the_worst_ranked(
+    street, department, organization_officer, failed_after_commit
+):
+    page, wanted = scheduled_offering(department, seats=3)
+    _page, scarce = scheduled_offering(department, seats=1)
+    first = operator_of(street)
+    others = [operator_of(street) for _ in range(3)]
+    # ``wanted`` gets one first choice and two second choices.
+    campaign = closed_campaign(
+        organization_officer,
+        [(first, [wanted]), *((operator, [scarce, wanted]) for operator in others)],
+    )
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        # An ordinary order that has taken its seat and not yet committed.
+        with transaction.atomic():
+            order = place(operator_of(street), page, wanted)()
+            held.set()
+            release.wait(timeout=30)
+        return order
+
+    def publish():
+        held.wait(timeout=30)
+        threading.Timer(0.5, release.set).start()
+        return campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    (order, published), errors = race([hold, publish])
+
+    assert errors == [None, None]
+    assert failed_after_commit == []
+    assert (order.state, order.holds_seats) == (OrderState.SUBMITTED, True)
+    assert seats_held(wanted) == (3, 3)
+    assert (len(published.orders), published.not_seated) == (3, 1)
+    lost = campaign.assignments.get(mechanism=campaign.mechanism, order=None)
+    assert (lost.session.session_id, lost.rank) == (wanted.pk, 2)
+    kept = campaign.assignments.get(
+        mechanism=campaign.mechanism, community=first.region
+    )
+    assert kept.order is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -419,6 +419,28 @@ def session_seats_take(*, session_id: int, seats: int) -> bool:
     return bool(taken)
 
 
+def sessions_lock(*, session_ids: Iterable[int]) -> dict[int, int]:
+    """Lock the rows of the sessions ``session_ids`` in the order of their ids,
+    until the caller's transaction ends, and say how many seats each has left.
+
+    For a caller that takes the seats of several sessions in one transaction
+    (publishing a campaign): taken one after another, each session's row is
+    held while the next is waited for, and two such callers going through
+    their sessions in different orders would deadlock. Lock them all here
+    first, then take their seats with ``session_seats_take``, which then
+    waits for nothing and cannot fall short of the count returned. Call
+    inside a transaction, before ``offerings_demand_add``: every writer locks
+    sessions before demand counters, as an ordinary order does.
+    """
+    rows = (
+        OfferingSession.objects.filter(pk__in=list(session_ids))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "seats", "seats_taken")
+    )
+    return {pk: offered - taken for pk, offered, taken in rows}
+
+
 def session_seats_release(*, session_id: int, seats: int) -> None:
     """Give back ``seats`` seats taken earlier with ``session_seats_take``, and
     send ``seats_changed``."""
@@ -453,3 +475,35 @@ def offering_demand_add(*, offering_id: int) -> None:
                 orders_placed=F("orders_placed") + 1
             )
     demand_changed.send(sender=OfferingDemand, offering_ids=[offering_id])
+
+
+def offerings_demand_add(*, orders: Mapping[int, int]) -> None:
+    """Count ``orders[offering_id]`` more orders of each offering, and send
+    ``demand_changed`` once.
+
+    For a caller placing orders of several offerings in one transaction
+    (publishing a campaign). The counter rows are locked in the order of the
+    offerings' ids, so two such callers never wait for each other in a
+    circle; call this after taking seats and last in the transaction, as
+    ``offering_demand_add``.
+    """
+    counts = {pk: count for pk, count in orders.items() if count}
+    if not counts:
+        return
+    offering_ids = sorted(counts)
+    with transaction.atomic():
+        # Counters never created yet are created empty first, in id order; one
+        # another order is creating right now is waited for and left to it.
+        OfferingDemand.objects.bulk_create(
+            [OfferingDemand(offering_id=pk) for pk in offering_ids],
+            ignore_conflicts=True,
+        )
+        rows = list(
+            OfferingDemand.objects.filter(offering_id__in=offering_ids)
+            .order_by("offering_id")
+            .select_for_update()
+        )
+        for row in rows:
+            row.orders_placed += counts[row.offering_id]
+        OfferingDemand.objects.bulk_update(rows, ["orders_placed"])
+    demand_changed.send(sender=OfferingDemand, offering_ids=offering_ids)

@@ -8,7 +8,7 @@ their seats, quota, number of choices, priority rule, mechanism, dates) and
 opens it; the communities of its area rank sessions until it closes; closing
 runs both mechanisms of ``matching.allocation`` and stores their results and
 figures, so the preview never changes; publishing turns the chosen
-mechanism's seats into orders, taking each seat through the seat counter of
+mechanism's seats into orders, taking the seats through the seat counter of
 ordinary orders (``catalog.services.session_seats_take``), so nothing ever
 overbooks. Nothing depends on who ranked first.
 """
@@ -21,13 +21,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from catalog.models import OfferingSession
-from catalog.services import offering_demand_add, session_seats_take
+from catalog.services import (
+    offerings_demand_add,
+    session_seats_take,
+    sessions_lock,
+)
 from matching import allocation
 from matching.campaign_notifications import (
     campaign_opened_notify,
@@ -66,6 +70,12 @@ PARTICIPANTS_PER_SEAT = 1
 
 NOT_EDITABLE = gettext_noop("Only a draft campaign can be changed.")
 NOT_OPEN = gettext_noop("This campaign is not open for ranking.")
+PUBLISH_BUSY = gettext_noop(
+    "The seats are being booked by many at once right now: publish again in a moment."
+)
+# Tries of publishing's transaction when PostgreSQL breaks it off to resolve
+# a deadlock; each one is short, and two in a row are already rare.
+PUBLISH_ATTEMPTS = 3
 
 
 class CampaignError(Exception):
@@ -398,6 +408,9 @@ class PublishResult:
     # Seats the allocation gave that could not become orders: booked by
     # ordinary orders since the close, or already ordered by the community.
     not_seated: int
+    # Published before this call (a second click, another organizer): this
+    # call changed nothing.
+    already_published: bool = False
 
 
 def campaign_publish(*, user: User, campaign_id: int) -> PublishResult:
@@ -409,60 +422,102 @@ def campaign_publish(*, user: User, campaign_id: int) -> PublishResult:
 
     Seats are taken through ``session_seats_take``, the path of ordinary
     orders: where a session has fewer seats left than the allocation gave
-    (orders placed since the close), the best-ranked seats are kept. A
+    (orders placed since the close, or placed right now), the best-ranked
+    seats are kept and the others counted in ``not_seated``; so is a seat of
+    a community that already has an order under way for the session. A
     campaign already published is left as it is (no second set of orders).
-    Raises ``CampaignError`` before close.
+    Raises ``CampaignError`` before close, and when the database broke off
+    every attempt (see below).
     """
+    # Only a transaction of its own can be tried again: inside a caller's, a
+    # deadlock has broken the caller's off as well.
+    nested = transaction.get_connection().in_atomic_block
+    for _attempt in range(1 if nested else PUBLISH_ATTEMPTS):
+        try:
+            return _publish(user, campaign_id)
+        except OperationalError as error:
+            # Publishing locks its rows in the order every writer of seats
+            # follows, but an editor publishing an offering page saves its
+            # sessions in the page's order, and PostgreSQL then breaks one of
+            # the two off. Nothing was written: the campaign is still closed
+            # and a new attempt sees the seats as they are now.
+            if not _is_deadlock(error):
+                raise
+            broken_off = error
+    raise CampaignError(_(PUBLISH_BUSY)) from broken_off
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    """Whether PostgreSQL broke the transaction off to resolve a deadlock or a
+    serialization conflict, which a new attempt may not meet."""
+    return getattr(error.__cause__, "sqlstate", None) in ("40P01", "40001")
+
+
+def _publish(user: User, campaign_id: int) -> PublishResult:
     with transaction.atomic():
         campaign = _campaign_locked(campaign_id, user)
         if campaign.state == CampaignState.PUBLISHED:
-            return PublishResult(campaign, [], 0)
+            return PublishResult(campaign, [], 0, already_published=True)
         if campaign.state != CampaignState.CLOSED:
             raise CampaignError(_("Close the campaign before publishing it."))
         seats = list(
             campaign.assignments.filter(mechanism=campaign.mechanism)
             .select_related("session__session")
-            .order_by("session_id", "rank", "community_id")
+            .order_by("session__session_id", "rank", "community_id")
         )
+        # The lock order of every writer of seats: sessions by id, then the
+        # offerings' demand counters by id. An ordinary order takes one
+        # session and then one counter, so whatever it holds, it waits for
+        # nothing publishing holds, and it commits. Taking each session's
+        # seats and counting its orders in turn deadlocked against such an
+        # order of a later session of the same offering.
+        left = sessions_lock(session_ids={seat.session.session_id for seat in seats})
+        # Read with the sessions locked: an ordinary order of one of them
+        # committed meanwhile is seen here, and any later one waits for this
+        # transaction, so the orders below never clash with one.
         already = set(
             Order.objects.filter(
                 state__in=ACTIVE_STATES,
-                session_id__in={seat.session.session_id for seat in seats},
+                session_id__in=left,
                 community_id__in={seat.community_id for seat in seats},
             ).values_list("community_id", "session_id")
         )
-        contacts = _contacts({seat.community_id for seat in seats})
-        by_session: dict[int, list[CampaignAssignment]] = defaultdict(list)
+        wanted: dict[int, list[CampaignAssignment]] = defaultdict(list)
         for seat in seats:
             if (seat.community_id, seat.session.session_id) not in already:
-                by_session[seat.session_id].append(seat)
-        orders = []
-        for wanted in by_session.values():
-            session = wanted[0].session
-            taken = _seats_take(session.session_id, len(wanted))
-            for seat in wanted[:taken]:
-                seat.order = _order_create(
-                    campaign, user, session, seat.community_id, contacts
-                )
-                orders.append(seat.order)
-        CampaignAssignment.objects.bulk_update(seats, ["order"])
+                wanted[seat.session.session_id].append(seat)
+        seated: list[CampaignAssignment] = []
+        for session_id in sorted(wanted):
+            # Best-ranked first (the order of ``seats``).
+            kept = wanted[session_id][: left[session_id] // PARTICIPANTS_PER_SEAT]
+            if kept and session_seats_take(
+                session_id=session_id, seats=len(kept) * PARTICIPANTS_PER_SEAT
+            ):
+                seated += kept
+        contacts = _contacts({seat.community_id for seat in seated})
+        orders = Order.objects.bulk_create(
+            [_order_for(campaign, user, seat, contacts) for seat in seated]
+        )
+        OrderEvent.objects.bulk_create(
+            OrderEvent(
+                order=order,
+                actor=user,
+                action="allocate",
+                from_state="",
+                to_state=order.state,
+                note=campaign.name,
+            )
+            for order in orders
+        )
+        for seat, order in zip(seated, orders, strict=True):
+            seat.order = order
+        CampaignAssignment.objects.bulk_update(seated, ["order"])
         campaign.published_at = timezone.now()
         _state_set(campaign, user, "publish", CampaignState.PUBLISHED)
         campaign_published_notify(campaign)
+        # Last: the counters are shared with every order of these offerings.
+        offerings_demand_add(orders=Counter(order.offering_id for order in orders))
     return PublishResult(campaign, orders, len(seats) - len(orders))
-
-
-def _seats_take(session_id: int, wanted: int) -> int:
-    """Take up to ``wanted`` seats of the session, one order's seats at a
-    time when not all are left; how many were taken."""
-    if session_seats_take(session_id=session_id, seats=wanted * PARTICIPANTS_PER_SEAT):
-        return wanted
-    taken = 0
-    while taken < wanted and session_seats_take(
-        session_id=session_id, seats=PARTICIPANTS_PER_SEAT
-    ):
-        taken += 1
-    return taken
 
 
 def _contacts(community_ids: set[int]) -> dict[int, User]:
@@ -475,43 +530,33 @@ def _contacts(community_ids: set[int]) -> dict[int, User]:
     return contacts
 
 
-def _order_create(
+def _order_for(
     campaign: Campaign,
     user: User,
-    campaign_session: CampaignSession,
-    community_id: int,
+    seat: CampaignAssignment,
     contacts: dict[int, User],
 ) -> Order:
-    session: OfferingSession = campaign_session.session
-    contact = contacts.get(community_id)
+    """The unsaved order of a seat taken at publishing."""
+    session: OfferingSession = seat.session.session
+    contact = contacts.get(seat.community_id)
     # No ``answered_at``: the campaign, not the department, said yes, so the
     # order counts neither for nor against its answer times and acceptance
-    # rate (matching.statistics).
-    order = Order.objects.create(
+    # rate (matching.statistics). No note either: the note is the
+    # community's, and the campaign shows through the seat's link.
+    return Order(
         offering_id=session.offering_id,
         session=session,
-        community_id=community_id,
-        department_id=campaign_session.department_id,
+        community_id=seat.community_id,
+        department_id=seat.session.department_id,
         placed_by=user,
         participants=PARTICIPANTS_PER_SEAT,
         contact_name=contact.name if contact else "",
         contact_phone=contact.phone if contact else "",
-        note=campaign.name,
         state=OrderState.SCHEDULED if session.place else OrderState.ACCEPTED,
         holds_seats=True,
         scheduled_at=session.starts_at if session.place else None,
         scheduled_place=session.place,
     )
-    OrderEvent.objects.create(
-        order=order,
-        actor=user,
-        action="allocate",
-        from_state="",
-        to_state=order.state,
-        note=campaign.name,
-    )
-    offering_demand_add(offering_id=session.offering_id)
-    return order
 
 
 def campaigns_close_due(*, today: date | None = None) -> list[Campaign]:

@@ -187,18 +187,18 @@ def campaign_act(request: HttpRequest, campaign_id: int, action: str) -> HttpRes
             _("The campaign is closed and its seats allocated: check the preview."),
         )
         return redirect("campaign_preview", campaign.pk)
-    if result.orders:
-        messages.success(
-            request,
-            ngettext(
-                "Published: %(count)s order was created.",
-                "Published: %(count)s orders were created.",
-                len(result.orders),
-            )
-            % {"count": len(result.orders)},
-        )
-    else:
+    if result.already_published:
         messages.info(request, _("The campaign had already been published."))
+        return redirect("campaign_preview", campaign.pk)
+    messages.success(
+        request,
+        ngettext(
+            "Published: %(count)s order was created.",
+            "Published: %(count)s orders were created.",
+            len(result.orders),
+        )
+        % {"count": len(result.orders)},
+    )
     if result.not_seated:
         messages.warning(
             request,

@@ -9,6 +9,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -44,9 +45,24 @@ class PlacedFilter(django_filters.FilterSet):
         return self.is_bound and any(self.data.get(name) for name in self.filters)
 
 
+class OrderSource(models.TextChoices):
+    """Where an order came from: a seat published by an ordering campaign
+    (linked to it through ``CampaignAssignment.order``), or a community
+    ordering itself."""
+
+    CAMPAIGN = "campaign", _("Ordering campaign")
+    ORDINARY = "ordinary", _("Ordinary order")
+
+
 class OrderFilter(PlacedFilter):
     state = django_filters.ChoiceFilter(
         label=_("State"), choices=OrderState.choices, empty_label=_("Any state")
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"),
+        choices=OrderSource.choices,
+        empty_label=_("Any source"),
+        method="filter_source",
     )
     department = django_filters.ModelChoiceFilter(
         label=_("Department"),
@@ -83,3 +99,10 @@ class OrderFilter(PlacedFilter):
             self.filters["department"].queryset = Department.objects.filter(
                 pk__in=visible.values("department_id")
             ).order_by("name")
+
+    def filter_source(
+        self, queryset: QuerySet[Order], name: str, value: str
+    ) -> QuerySet[Order]:
+        return queryset.filter(
+            campaign_assignment__isnull=value != OrderSource.CAMPAIGN
+        )

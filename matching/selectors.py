@@ -95,8 +95,11 @@ def order_worklist(*, user: User, params: Mapping[str, Any]) -> OrderFilter:
     """The orders ``user`` may see, filtered by ``params``: first those
     waiting for the user's side, by stage and then the longest-waiting first,
     each with ``waiting_since`` (its last change); then the rest, newest
-    first."""
-    orders = orders_visible_to(user)
+    first; each with ``campaign_name``, that of the ordering campaign it came
+    from (None for an ordinary order)."""
+    orders = orders_visible_to(user).annotate(
+        campaign_name=F("campaign_assignment__campaign__name")
+    )
     turn = turn_states(side_of(user))
     if turn:
         orders = orders.annotate(

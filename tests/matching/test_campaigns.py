@@ -93,6 +93,27 @@ def got(campaign, operator, mechanism=None) -> list[int]:
     )
 
 
+def closed_campaign(organizer, street, session, *, seats, rankers=1) -> Campaign:
+    """A campaign offering ``seats`` of ``session``, ranked by ``rankers`` new
+    communities of ``street``, and closed."""
+    campaign = open_campaign(organizer, {session: seats})
+    for _ in range(rankers):
+        rank(operator_of(street), campaign, session)
+    return campaign_close(user=organizer, campaign_id=campaign.pk)
+
+
+def ordered_meanwhile(street, page, session, participants=1):
+    """An ordinary order of a new community of ``street``."""
+    return order_place(
+        user=operator_of(street),
+        offering=page,
+        session=session,
+        participants=participants,
+        contact_name="王丽",
+        contact_phone="13800000001",
+    )
+
+
 @pytest.fixture
 def sessions(department):
     """Two sessions 30 days ahead: a popular one with a place, one without."""
@@ -291,20 +312,11 @@ def test_seats_booked_since_the_close_are_never_overbooked(
     organization_officer, street, department
 ):
     page, session = scheduled_offering(department, seats=3, days=30)
-    campaign = open_campaign(organization_officer, {session: 3})
-    operators = [operator_of(street) for _ in range(3)]
-    for operator in operators:
-        rank(operator, campaign, session)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
-    # An ordinary order takes two of the three seats before publishing.
-    order_place(
-        user=operator_of(street),
-        offering=page,
-        session=session,
-        participants=2,
-        contact_name="王丽",
-        contact_phone="13800000001",
+    campaign = closed_campaign(
+        organization_officer, street, session, seats=3, rankers=3
     )
+    # An ordinary order takes two of the three seats before publishing.
+    ordered_meanwhile(street, page, session, participants=2)
 
     result = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
 
@@ -315,9 +327,7 @@ def test_seats_booked_since_the_close_are_never_overbooked(
 
 def test_a_second_publish_does_nothing(organization_officer, street, sessions):
     popular, _other = sessions
-    campaign = open_campaign(organization_officer, {popular: 2})
-    rank(operator_of(street), campaign, popular)
-    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    campaign = closed_campaign(organization_officer, street, popular, seats=2)
     campaign_publish(user=organization_officer, campaign_id=campaign.pk)
 
     again = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
@@ -326,6 +336,46 @@ def test_a_second_publish_does_nothing(organization_officer, street, sessions):
     assert again.orders == []
     assert Order.objects.count() == 1
     assert popular.seats_taken == 1
+
+
+def test_publishing_through_the_page_says_what_came_of_it(
+    client, organization_officer, street, department
+):
+    page, session = scheduled_offering(department, seats=2, days=30)
+    campaign = closed_campaign(
+        organization_officer, street, session, seats=2, rankers=2
+    )
+    # An ordinary order takes one of the two seats before publishing.
+    ordered_meanwhile(street, page, session)
+    client.force_login(organization_officer)
+    publish = reverse("campaign_act", args=[campaign.pk, "publish"])
+
+    first = client.post(publish, follow=True)
+    again = client.post(publish, follow=True)
+
+    assert [str(m) for m in first.context["messages"]] == [
+        "已发布：生成了 1 个点单。",
+        "有 1 个名额未能生成点单：截止后已被预订，或该社区已点过该场次。",
+    ]
+    assert [str(m) for m in again.context["messages"]] == ["本点单季此前已经发布。"]
+
+
+def test_publishing_a_campaign_nobody_ranked_says_no_order_was_made(
+    client, organization_officer, sessions
+):
+    popular, _other = sessions
+    campaign = open_campaign(organization_officer, {popular: 2})
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    client.force_login(organization_officer)
+
+    response = client.post(
+        reverse("campaign_act", args=[campaign.pk, "publish"]), follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "已发布：生成了 0 个点单。"
+    ]
+    assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.PUBLISHED
 
 
 def test_the_mechanism_switched_before_publishing_is_the_one_published(
@@ -519,6 +569,55 @@ def test_a_campaign_runs_end_to_end_through_the_pages(
     assert listed.context["page_obj"].paginator.count == 2
     detail = client.get(reverse("order_detail", args=[orders[0].pk]))
     assert "冬季点单季" in detail.content.decode()
+
+
+def test_order_lists_tell_campaign_orders_from_ordinary_ones(
+    client, organization_officer, street, publisher, street_officer, department
+):
+    page, session = scheduled_offering(department, seats=5, days=30)
+    campaign = open_campaign(organization_officer, {session: 1})
+    winner = operator_of(street)
+    rank(winner, campaign, session)
+    campaign_close(user=organization_officer, campaign_id=campaign.pk)
+    (allocated,) = campaign_publish(
+        user=organization_officer, campaign_id=campaign.pk
+    ).orders
+    ordinary = ordered_meanwhile(street, page, session)
+    listed = {
+        "": {allocated, ordinary},
+        "campaign": {allocated},
+        "ordinary": {ordinary},
+    }
+
+    for user in (publisher, organization_officer, street_officer):
+        client.force_login(user)
+        for source, orders in listed.items():
+            response = client.get(reverse("order_list"), {"source": source})
+            assert set(response.context["page_obj"]) == orders
+        html = client.get(reverse("order_list")).content.decode()
+        assert "来源" in html
+        assert '<option value="campaign">点单季</option>' in html
+        assert '<option value="ordinary">普通点单</option>' in html
+        # The campaign order's row names its campaign; the ordinary one's none.
+        assert html.count("点单季：春季点单季") == 1
+    client.force_login(winner)
+    response = client.get(reverse("order_list"), {"source": "campaign"})
+    assert set(response.context["page_obj"]) == {allocated}
+    client.force_login(publisher)
+    detail = client.get(reverse("order_detail", args=[allocated.pk])).content.decode()
+    assert "春季点单季" in detail
+    assert "第 1 志愿" in detail
+    detail = client.get(reverse("order_detail", args=[ordinary.pk])).content.decode()
+    assert "春季点单季" not in detail
+
+
+def test_an_unknown_source_is_a_filter_error_not_a_list(client, publisher):
+    client.force_login(publisher)
+
+    response = client.get(reverse("order_list"), {"source": "lottery"})
+
+    assert response.status_code == 200
+    assert "source" in response.context["filterset"].form.errors
 
 
 def test_opening_tells_the_communities_of_the_area(

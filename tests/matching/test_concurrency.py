@@ -6,16 +6,21 @@ connection, closed when it ends, and data committed for all to see."""
 import logging
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks.signals import task_finished
 
+from catalog.models import OfferingDemand, OfferingSession
+from matching import campaign_services
 from matching.campaign_services import (
+    PUBLISH_ATTEMPTS,
     CampaignSettings,
     campaign_choices_set,
     campaign_close,
@@ -23,8 +28,17 @@ from matching.campaign_services import (
     campaign_open,
     campaign_publish,
 )
-from matching.models import CampaignMechanism, CampaignPriority, Order, OrderState
-from matching.services import order_place, order_transition
+from matching.models import (
+    ACTIVE_STATES,
+    CampaignAssignment,
+    CampaignMechanism,
+    CampaignPriority,
+    CampaignState,
+    Order,
+    OrderState,
+)
+from matching.services import OrderError, order_place, order_transition
+from portal.models import Notification
 from tests.matching.helpers import operator_of, scheduled_offering
 
 # Committed data, visible to every thread; the database is emptied after each
@@ -246,9 +260,12 @@ def test_a_form_sent_twice_at_once_makes_one_order(
     )
 
 
-def closed_campaign(organizer, session, operators):
-    """A campaign offering all of ``session``'s seats, ranked by each of
-    ``operators``' communities and closed."""
+def closed_campaign(organizer, rankings):
+    """A campaign offering all seats of the sessions ranked, closed after each
+    (operator, sessions) of ``rankings`` ranked those sessions, best first."""
+    sessions = {
+        session.pk: session for _operator, ranked in rankings for session in ranked
+    }
     today = timezone.localdate()
     campaign = campaign_create(
         user=organizer,
@@ -258,16 +275,20 @@ def closed_campaign(organizer, session, operators):
             opens_on=today,
             closes_on=today,
             quota=1,
-            max_choices=1,
+            max_choices=max(len(ranked) for _operator, ranked in rankings),
             priority_rule=CampaignPriority.NONE,
             mechanism=CampaignMechanism.WELFARE,
-            seats={session.pk: session.seats},
+            seats={pk: session.seats for pk, session in sessions.items()},
         ),
     )
     campaign_open(user=organizer, campaign_id=campaign.pk)
-    row = campaign.sessions.get().pk
-    for operator in operators:
-        campaign_choices_set(user=operator, campaign_id=campaign.pk, session_ids=[row])
+    rows = dict(campaign.sessions.values_list("session_id", "pk"))
+    for operator, ranked in rankings:
+        campaign_choices_set(
+            user=operator,
+            campaign_id=campaign.pk,
+            session_ids=[rows[session.pk] for session in ranked],
+        )
     return campaign_close(user=organizer, campaign_id=campaign.pk)
 
 
@@ -276,7 +297,7 @@ def test_publishing_racing_ordinary_orders_never_overbooks(
 ):
     page, session = scheduled_offering(department, seats=8)
     campaign = closed_campaign(
-        organization_officer, session, [operator_of(street) for _ in range(8)]
+        organization_officer, [(operator_of(street), [session]) for _ in range(8)]
     )
     racers = [operator_of(street) for _ in range(8)]
 
@@ -299,7 +320,7 @@ def test_two_publishes_at_once_make_one_set_of_orders(
 ):
     _page, session = scheduled_offering(department, seats=4)
     campaign = closed_campaign(
-        organization_officer, session, [operator_of(street) for _ in range(4)]
+        organization_officer, [(operator_of(street), [session]) for _ in range(4)]
     )
 
     def publish():
@@ -310,3 +331,209 @@ def test_two_publishes_at_once_make_one_set_of_orders(
     assert errors == [None, None]
     assert sorted(len(result.orders) for result in results) == [0, 4]
     assert seats_held(session) == (4, 4)
+
+
+def test_publishing_many_sessions_of_one_offering_racing_their_orders(
+    street, department, organization_officer, failed_after_commit
+):
+    # Publishing takes the seats of every session and counts the offering's
+    # demand; each ordinary order takes one session's seats and then counts
+    # the same demand. Taken in different orders, the two deadlock.
+    page, first = scheduled_offering(department, seats=3)
+    sessions = [first] + [
+        OfferingSession.objects.create(
+            offering=page,
+            starts_at=first.starts_at + timedelta(days=day),
+            ends_at=first.ends_at + timedelta(days=day),
+            seats=3,
+        )
+        for day in range(1, 8)
+    ]
+    # Five communities put each even session first, one each odd session,
+    # and all the next session second: the two left over at each even session
+    # get their second choice, so an odd session's seats are of ranks 1, 2, 2.
+    rankings = [
+        (operator_of(street), [session, sessions[(i + 1) % len(sessions)]])
+        for i, session in enumerate(sessions)
+        for _ in range(5 if i % 2 == 0 else 1)
+    ]
+    campaign = closed_campaign(organization_officer, rankings)
+    seats = list(
+        CampaignAssignment.objects.filter(
+            campaign=campaign, mechanism=campaign.mechanism
+        )
+    )
+    assert len(seats) == sum(session.seats for session in sessions)
+    racers = [(operator_of(street), session) for session in sessions for _ in (1, 2)]
+    # And a community with a campaign seat orders the same session itself.
+    twice, _ranked = next(r for r in rankings if r[1][0] == sessions[1])
+    started = timezone.now()
+
+    results, errors = race(
+        [
+            lambda: campaign_publish(
+                user=organization_officer, campaign_id=campaign.pk
+            ),
+            *(place(user, page, session) for user, session in racers),
+            place(twice, page, sessions[1]),
+        ]
+    )
+
+    # The community ordering twice was refused if publishing came first, or
+    # kept its ordinary order and publishing left its campaign seat.
+    *errors, refused = errors
+    assert refused is None or isinstance(refused, OrderError)
+    assert (
+        Order.objects.filter(
+            community=twice.region, session=sessions[1], state__in=ACTIVE_STATES
+        ).count()
+        == 1
+    )
+    assert errors == [None] * (1 + len(racers))
+    assert failed_after_commit == []
+    published, *ordinary, _twice = results
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.PUBLISHED
+    assert campaign.events.filter(action="publish").count() == 1
+    # Every seat is held by an order, and no session holds more than it has.
+    for session in sessions:
+        taken, held = seats_held(session)
+        assert taken == held <= session.seats
+    # An ordinary order got a seat or waits for one, nothing in between.
+    for order in ordinary:
+        order.refresh_from_db()
+        assert (order.state, order.holds_seats) in {
+            (OrderState.SUBMITTED, True),
+            (OrderState.WAITLISTED, False),
+        }
+    # Each seat of the allocation became an order or is counted as lost.
+    made = {seat.pk: seat.order_id for seat in campaign.assignments.all()}
+    assert len(published.orders) == sum(1 for seat in seats if made[seat.pk])
+    assert published.not_seated == len(seats) - len(published.orders)
+    assert Order.objects.filter(campaign_assignment__campaign=campaign).count() == (
+        len(published.orders)
+    )
+    # Where a session lost seats to ordinary orders, the best-ranked were kept
+    # (the seat left to the community's own order is not one of those).
+    for row in campaign.sessions.all():
+        ranks = [
+            seat
+            for seat in seats
+            if seat.session_id == row.pk
+            and not (refused is None and seat.community_id == twice.region_id)
+        ]
+        kept = [seat.rank for seat in ranks if made[seat.pk]]
+        lost = [seat.rank for seat in ranks if not made[seat.pk]]
+        if kept and lost:
+            assert max(kept) <= min(lost)
+    # The demand counter counts every order once.
+    demand = OfferingDemand.objects.get(offering=page).orders_placed
+    assert demand == len(published.orders) + len(ordinary) + (refused is None)
+    # Told after the commit, once: every community that ranked.
+    told = Notification.objects.filter(
+        url=reverse("campaign_detail", args=[campaign.pk]), created_at__gte=started
+    )
+    assert told.count() == told.values("recipient__region").distinct().count()
+    assert told.count() == len(rankings)
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a transaction off."""
+
+    sqlstate = "40P01"
+
+
+def deadlocking(times, monkeypatch):
+    """Make publishing's first ``times`` transactions break off as a deadlock
+    does, when they lock the sessions; returns a list, one item per try."""
+    tried = []
+    lock = campaign_services.sessions_lock
+
+    def sessions_lock(**kwargs):
+        tried.append(1)
+        if len(tried) <= times:
+            raise OperationalError("deadlock detected") from _Deadlock()
+        return lock(**kwargs)
+
+    monkeypatch.setattr(campaign_services, "sessions_lock", sessions_lock)
+    return tried
+
+
+def test_publishing_broken_off_by_a_deadlock_is_tried_again(
+    street, department, organization_officer, monkeypatch, failed_after_commit
+):
+    _page, session = scheduled_offering(department, seats=2)
+    campaign = closed_campaign(organization_officer, [(operator_of(street), [session])])
+    tried = deadlocking(PUBLISH_ATTEMPTS - 1, monkeypatch)
+
+    result = campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    assert len(tried) == PUBLISH_ATTEMPTS
+    assert len(result.orders) == Order.objects.count() == 1
+    assert campaign.events.filter(action="publish").count() == 1
+    assert seats_held(session) == (1, 1)
+    assert failed_after_commit == []
+
+
+def test_publishing_broken_off_every_time_says_so_and_stays_closed(
+    client, street, department, organization_officer, monkeypatch
+):
+    _page, session = scheduled_offering(department, seats=2)
+    campaign = closed_campaign(organization_officer, [(operator_of(street), [session])])
+    tried = deadlocking(PUBLISH_ATTEMPTS, monkeypatch)
+    client.force_login(organization_officer)
+
+    response = client.post(
+        reverse("campaign_act", args=[campaign.pk, "publish"]), follow=True
+    )
+
+    assert len(tried) == PUBLISH_ATTEMPTS
+    assert [str(m) for m in response.context["messages"]] == [
+        "此刻有许多人同时在预订这些名额：请稍后再发布一次。"
+    ]
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.CLOSED
+    assert not Order.objects.exists()
+    assert seats_held(session) == (0, 0)
+
+
+def test_a_seat_taken_while_publishing_waits_is_lost_by_the_worst_ranked(
+    street, department, organization_officer, failed_after_commit
+):
+    page, wanted = scheduled_offering(department, seats=3)
+    _page, scarce = scheduled_offering(department, seats=1)
+    first = operator_of(street)
+    others = [operator_of(street) for _ in range(3)]
+    # ``wanted`` gets one first choice and two second choices.
+    campaign = closed_campaign(
+        organization_officer,
+        [(first, [wanted]), *((operator, [scarce, wanted]) for operator in others)],
+    )
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        # An ordinary order that has taken its seat and not yet committed.
+        with transaction.atomic():
+            order = place(operator_of(street), page, wanted)()
+            held.set()
+            release.wait(timeout=30)
+        return order
+
+    def publish():
+        held.wait(timeout=30)
+        threading.Timer(0.5, release.set).start()
+        return campaign_publish(user=organization_officer, campaign_id=campaign.pk)
+
+    (order, published), errors = race([hold, publish])
+
+    assert errors == [None, None]
+    assert failed_after_commit == []
+    assert (order.state, order.holds_seats) == (OrderState.SUBMITTED, True)
+    assert seats_held(wanted) == (3, 3)
+    assert (len(published.orders), published.not_seated) == (3, 1)
+    lost = campaign.assignments.get(mechanism=campaign.mechanism, order=None)
+    assert (lost.session.session_id, lost.rank) == (wanted.pk, 2)
+    kept = campaign.assignments.get(
+        mechanism=campaign.mechanism, community=first.region
+    )
+    assert kept.order is not None

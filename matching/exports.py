@@ -77,6 +77,7 @@ def order_sheet(*, user: User, params: Mapping[str, Any]) -> Sheet:
         title=_("Orders"),
         headers=[
             _("Order no."),
+            _("Ordering campaign"),
             _label(Order, "offering"),
             _label(Order, "department"),
             _label(Order, "community"),
@@ -100,6 +101,8 @@ def _order_row(order: Order) -> list[Any]:
     street = order.community.street
     return [
         order.pk,
+        # Empty for an ordinary order: the list's source filter tells them apart.
+        order.campaign_name,
         order.offering.title,
         order.department.name,
         order.community.name,

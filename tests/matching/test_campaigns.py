@@ -41,7 +41,7 @@ from tests.factories import (
     StreetFactory,
     UserFactory,
 )
-from tests.matching.helpers import operator_of, scheduled_offering
+from tests.matching.helpers import exported, operator_of, scheduled_offering
 
 pytestmark = pytest.mark.django_db
 
@@ -600,6 +600,14 @@ def test_order_lists_tell_campaign_orders_from_ordinary_ones(
         assert '<option value="ordinary">普通点单</option>' in html
         # The campaign order's row names its campaign; the ordinary one's none.
         assert html.count("点单季：春季点单季") == 1
+        header, *rows = exported(client, "order_export", source="campaign")
+        assert [(row[0], row[header.index("点单季")]) for row in rows] == [
+            (allocated.pk, "春季点单季")
+        ]
+        header, *rows = exported(client, "order_export", source="ordinary")
+        assert [(row[0], row[header.index("点单季")]) for row in rows] == [
+            (ordinary.pk, None)
+        ]
     client.force_login(winner)
     response = client.get(reverse("order_list"), {"source": "campaign"})
     assert set(response.context["page_obj"]) == {allocated}

@@ -4,7 +4,6 @@ and needs never appear; the gap export is for those who see the gap; and an
 export costs the same number of queries however many rows it holds."""
 
 from datetime import timedelta
-from io import BytesIO
 from urllib.parse import unquote
 
 import pytest
@@ -13,13 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from matching.exports import ORDERS_FILE
 from matching.models import NeedResponse, NeedResponseKind, NeedUrgency, OrderState
 from matching.need_selectors import unmet_needs_summary
 from matching.services import order_place
-from portal.exports import XLSX_CONTENT_TYPE
 from portal.models import Role
 from tests.factories import (
     DepartmentFactory,
@@ -27,7 +24,7 @@ from tests.factories import (
     StreetFactory,
     UserFactory,
 )
-from tests.matching.helpers import operator_of, scheduled_offering
+from tests.matching.helpers import exported, operator_of, scheduled_offering, sheets
 from tests.matching.need_helpers import need_row, staff_of
 
 pytestmark = pytest.mark.django_db
@@ -94,22 +91,6 @@ def world():
             ),
         },
     }
-
-
-def sheets(response) -> dict[str, list[list]]:
-    assert response.status_code == 200
-    assert response["Content-Type"] == XLSX_CONTENT_TYPE
-    workbook = load_workbook(BytesIO(response.content))
-    return {
-        sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
-        for sheet in workbook.worksheets
-    }
-
-
-def exported(client, url_name, **params) -> list[list]:
-    """The rows (header first) of a one-sheet export."""
-    (rows,) = sheets(client.get(reverse(url_name), params)).values()
-    return rows
 
 
 def listed(client, url_name, **params) -> list[int]:

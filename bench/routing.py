@@ -39,11 +39,18 @@ and as high a top-1 as it honestly can.
 
     .venv/bin/python bench/routing.py
     .venv/bin/python bench/routing.py --per-department 2   # a quick look
+    .venv/bin/python bench/routing.py --tune   # choose the weights
+
+``--tune`` chooses the classifier's weights without reading the measured
+half: it splits the past half again, department by department, into needs
+posted and answered and needs classified, and prints the best weightings of
+``GRID`` on those beside the portal's own.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import statistics
@@ -87,6 +94,12 @@ def main() -> None:
     parser.add_argument(
         "--misses", action="store_true", help="list the classifier's top-3 misses"
     )
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="grid the weights on the past half alone (its needs split again "
+        "into past and measured); the measured half is not read",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-routing-"))
@@ -125,11 +138,16 @@ def run(args: argparse.Namespace) -> None:
     print(f"demo loaded in {time.perf_counter() - started:.0f} s")
 
     past, measured = split(labelled_needs(), args.per_department)
+    if args.tune:
+        past, measured = split(past, 0)
     answered = post_past_needs(past)
     print(
         f"{len(past)} past needs posted, {answered} answered by their department; "
         f"{len(measured)} needs measured"
     )
+    if args.tune:
+        print_tuning(tune(classify(measured)))
+        return
     tallies, times, misses = measure(measured)
     print_table(tallies, times)
     if args.misses:
@@ -260,24 +278,26 @@ def _variants() -> dict[str, tuple[object, float]]:
     }
 
 
-def measure(
-    measured: list[LabelledNeed],
-) -> tuple[list[Tally], list[float], list[tuple[LabelledNeed, list[str]]]]:
-    """Classify each measured need as if posted now; the labelled
-    department's rank under each variant, the classifier's time per need and
-    its top-3 misses (with the names it ranked first)."""
-    from matching.recommend import need_signals, rank_departments
-    from portal.models import Department
+@dataclass
+class Classified:
+    """A measured need as the portal would see it posted: its labelled
+    department, every candidate's signals and the time they took."""
 
-    names = dict(Department.objects.values_list("pk", "name"))
-    variants = _variants()
-    tallies = {name: Tally(name) for name in variants}
-    times: list[float] = []
-    misses = []
+    need: LabelledNeed
+    expected: int
+    signals: list
+    seconds: float
+
+
+def classify(measured: list[LabelledNeed]) -> list[Classified]:
+    """Each measured need's signals, read as if it were posted now, by the
+    communities of ``_communities`` in turn."""
+    from matching.recommend import need_signals, rank_departments
+
     communities = _communities()
+    classified = []
     for number, labelled in enumerate(measured):
         community = communities[number % len(communities)]
-        expected = _department(labelled.department).pk
         category = _category(labelled.category)
         mark = time.perf_counter()
         signals = need_signals(
@@ -286,21 +306,109 @@ def measure(
             title=labelled.title,
             description=labelled.description,
         )
-        chosen = rank_departments(signals)
-        times.append(time.perf_counter() - mark)
+        # Timed with the ranking, as posting a need ranks.
+        rank_departments(signals)
+        classified.append(
+            Classified(
+                labelled,
+                _department(labelled.department).pk,
+                signals,
+                time.perf_counter() - mark,
+            )
+        )
+    return classified
+
+
+def rank_of(
+    classified: Classified, weights, min_score: float
+) -> tuple[int | None, list[int]]:
+    """The labelled department's rank under ``weights`` (None when it is not
+    ranked) and the departments ranked."""
+    from matching.recommend import rank_departments
+
+    ranked = rank_departments(classified.signals, weights=weights, min_score=min_score)
+    ids = [suggestion.department_id for suggestion in ranked]
+    expected = classified.expected
+    return (ids.index(expected) + 1 if expected in ids else None), ids
+
+
+def measure(
+    measured: list[LabelledNeed],
+) -> tuple[list[Tally], list[float], list[tuple[LabelledNeed, list[str]]]]:
+    """Classify each measured need as if posted now; the labelled
+    department's rank under each variant, the classifier's time per need and
+    its top-3 misses (with the names it ranked first)."""
+    from portal.models import Department
+
+    names = dict(Department.objects.values_list("pk", "name"))
+    variants = _variants()
+    tallies = {name: Tally(name) for name in variants}
+    misses = []
+    classified = classify(measured)
+    for need in classified:
         for name, (weights, min_score) in variants.items():
-            ranked = (
-                chosen
-                if name == "classifier"
-                else rank_departments(signals, weights=weights, min_score=min_score)
-            )
-            ids = [suggestion.department_id for suggestion in ranked]
-            tallies[name].ranks.append(
-                ids.index(expected) + 1 if expected in ids else None
-            )
-            if name == "classifier" and expected not in ids[:3]:
-                misses.append((labelled, [names[pk] for pk in ids[:3]]))
-    return list(tallies.values()), times, misses
+            rank, ids = rank_of(need, weights, min_score)
+            tallies[name].ranks.append(rank)
+            if name == "classifier" and (rank is None or rank > 3):
+                misses.append((need.need, [names[pk] for pk in ids[:3]]))
+    return list(tallies.values()), [need.seconds for need in classified], misses
+
+
+# The grid ``--tune`` searches: the category weight (the top category's is a
+# third of it), then family, text, duties and past needs.
+GRID = {
+    "category": (1.5, 3.0, 4.5),
+    "family": (0.0, 2.5, 5.0),
+    "text": (1.5, 3.0, 6.0),
+    "duty": (30.0, 60.0, 90.0, 150.0, 250.0),
+    "history": (0.0, 6.0, 12.0, 24.0),
+}
+TUNING_SHOWN = 8
+
+
+def tune(classified: list[Classified]) -> list[tuple[object, Tally]]:
+    """Every weighting of ``GRID`` with its tally on ``classified``, best
+    top-1 first (then top-3), the portal's own ``CLASSIFIER`` first of all."""
+    from matching.recommend import CLASSIFIER, MIN_SCORE, Weights
+
+    def tally(weights) -> Tally:
+        ranks = [rank_of(need, weights, MIN_SCORE)[0] for need in classified]
+        return Tally("", ranks)
+
+    grid = [
+        Weights(
+            category=category,
+            top_category=category / 3,
+            family=family,
+            text=text,
+            duty=duty,
+            history=history,
+        )
+        for category, family, text, duty, history in itertools.product(*GRID.values())
+    ]
+    scored = [(weights, tally(weights)) for weights in grid]
+    scored.sort(key=lambda pair: (-pair[1].share(1), -pair[1].share(3)))
+    return [(CLASSIFIER, tally(CLASSIFIER)), *scored]
+
+
+def print_tuning(scored: list[tuple[object, Tally]]) -> None:
+    (current, current_tally), *grid = scored
+    print()
+    print(
+        f"{'':<10} {'category':>8} {'family':>6} {'text':>5} {'duties':>6} "
+        f"{'past':>5} {'top-1':>7} {'top-3':>7}"
+    )
+    rows = [("portal", current, current_tally)] + [
+        (f"grid {number}", weights, tally)
+        for number, (weights, tally) in enumerate(grid[:TUNING_SHOWN], start=1)
+    ]
+    for label, weights, tally in rows:
+        print(
+            f"{label:<10} {weights.category:>8g} {weights.family:>6g} "
+            f"{weights.text:>5g} {weights.duty:>6g} {weights.history:>5g} "
+            f"{tally.share(1):>6.1%} {tally.share(3):>6.1%}"
+        )
+    print(f"({len(grid)} weightings tried on {len(current_tally.ranks)} needs)")
 
 
 def _p95(values: list[float]) -> float:

@@ -76,16 +76,18 @@ CATEGORY_CAP = 3
 # Times the family's share (0–1) of offerings in the need's top category: at
 # most a little less than one offering in the subcategory itself.
 FAMILY_WEIGHT = 2.5
-# Times the text score, capped so that wordy needs do not drown the rest.
-TEXT_WEIGHT = 3.0
+# Times the text score, capped so that wordy needs do not drown the rest: a
+# need close to a department's offerings in words weighs as much as four
+# offerings in its subcategory. Chosen, with the other weights, by
+# ``bench/routing.py --tune`` on the past half of its labelled set alone.
+TEXT_WEIGHT = 6.0
 TEXT_CAP = 2.0
 # Times the cosine (0–1) of the need's terms and the department's duties. A
 # department's own statement of what it is responsible for is the strongest
 # evidence there is, stronger than the category a community files its need
 # under: a cosine of 0.1 (a specific phrase or two shared) weighs three
-# offerings in the need's subcategory. Chosen on one half of the labelled set
-# of bench/routing.py (60 does worse there; 120 trades a top-3 hit for a
-# top-1), measured on the other.
+# offerings in the need's subcategory. Chosen by ``bench/routing.py --tune``
+# (60 does worse there), measured on the half it does not read.
 DUTY_WEIGHT = 90.0
 # Times the votes of the past needs nearest this one, capped so that a
 # department answering many look-alike needs does not drown the rest: one

@@ -762,7 +762,9 @@ class OfferingSession(Orderable):
         ]
 
     def __str__(self) -> str:
-        return f"{self.offering.title} {self.starts_at:%Y-%m-%d %H:%M}"
+        # Named to people (choices, errors, the admin): in the site's local time.
+        starts = timezone.localtime(self.starts_at)
+        return f"{self.offering.title} · {starts:%Y-%m-%d %H:%M}"
 
     @property
     def seats_left(self) -> int:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import OfferingSession
@@ -32,11 +31,6 @@ from matching.models import (
 from portal.models import User
 
 SEATS_PREFIX = "seats_"
-
-
-def session_label(session: OfferingSession) -> str:
-    starts = timezone.localtime(session.starts_at)
-    return f"{session.offering.title} · {starts:%Y-%m-%d %H:%M}"
 
 
 class CampaignForm(forms.Form):
@@ -110,8 +104,7 @@ class CampaignForm(forms.Form):
         self.candidates = list(candidates)
         for session in self.candidates:
             self.fields[f"{SEATS_PREFIX}{session.pk}"] = forms.IntegerField(
-                label=_("Seats offered of %(session)s")
-                % {"session": session_label(session)},
+                label=_("Seats offered of %(session)s") % {"session": session},
                 min_value=0,
                 max_value=session.seats_left,
                 required=False,
@@ -171,7 +164,7 @@ class CampaignRankForm(forms.Form):
         self.user = user
         self.campaign = campaign
         choices = [("", _("— none —"))] + [
-            (str(cs.pk), session_label(cs.session)) for cs in sessions
+            (str(cs.pk), str(cs.session)) for cs in sessions
         ]
         for rank in range(1, campaign.max_choices + 1):
             self.fields[f"choice_{rank}"] = forms.ChoiceField(

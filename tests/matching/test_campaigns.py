@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.models import OfferingSession
 from matching.campaign_services import (
@@ -257,6 +257,20 @@ def test_only_sessions_serving_the_whole_area_can_be_offered(
         campaign_create(
             user=organization_officer, settings=settings_for({page.sessions.get(): 1})
         )
+
+
+def test_a_session_starting_before_the_close_is_refused_at_its_local_time(
+    organization_officer, department
+):
+    _page, session = scheduled_offering(department, title="人民调解员培训", days=3)
+    # 06:00 UTC is 14:00 in Shanghai, the time the organizer's list shows.
+    starts = timezone.localtime(session.starts_at).replace(hour=14, minute=0)
+    OfferingSession.objects.filter(pk=session.pk).update(starts_at=starts)
+    session.refresh_from_db()
+    with translation.override("zh-hans"), pytest.raises(CampaignError) as refused:
+        campaign_create(user=organization_officer, settings=settings_for({session: 1}))
+    local = f"{starts:%Y-%m-%d} 14:00"
+    assert str(refused.value) == f"“人民调解员培训 · {local}”在点单季截止前就开始了。"
 
 
 def test_publishing_creates_orders_takes_seats_and_tells_everyone(

@@ -7,6 +7,10 @@ import sys
 import pytest
 from django.conf import settings
 
+from bench.routing import Classified, split, tune
+from bench.routing_needs import LabelledNeed, labelled_needs
+from matching.recommend import CLASSIFIER, Signals
+
 pytestmark = pytest.mark.database_independent
 
 
@@ -51,15 +55,26 @@ def test_the_routing_benchmark_prints_its_table(bench_database):
     assert re.search(r"^target top-3 ≥ 90%: (ok|MISS) \(\d+\.\d%\)$", out, re.MULTILINE)
 
 
-def test_tuning_reads_the_past_half_alone(bench_database):
-    # Four needs of each department: two past, of which one is posted and
-    # one tuned on; the two measured are never classified.
-    out = run_bench(bench_database, "--per-department", "4", "--tune")
-    assert re.search(r"^29 past needs posted, \d+ answered", out, re.MULTILINE), out
-    assert re.search(r"; 29 needs measured$", out, re.MULTILINE), out
-    rows = [line.split() for line in out.splitlines() if line.startswith("grid ")]
-    assert len(rows) == 8, out
-    top1 = [float(row[7].rstrip("%")) for row in rows]
+def test_tuning_never_reads_the_measured_half():
+    past, measured = split(labelled_needs(), 0)
+    posted, tuned_on = split(past, 0)
+    assert posted and tuned_on
+    assert set(posted) | set(tuned_on) == set(past)
+    assert not (set(posted) | set(tuned_on)) & set(measured)
+
+
+def test_tuning_ranks_the_weightings_best_first_beside_the_portals():
+    need = LabelledNeed("普陀区水务局", "防汛防台", "路口积水", "")
+    # The duties name the department; the community's category names another.
+    signals = [
+        Signals(department_id=1, duty=0.3),
+        Signals(department_id=2, same_category=1, family_affinity=1.0),
+    ]
+    scored = tune([Classified(need, expected=1, signals=signals, seconds=0.0)])
+    (portal, portal_tally), *grid = scored
+    assert portal == CLASSIFIER and portal_tally.ranks == [1]
+    assert len(grid) == 540
+    top1 = [tally.share(1) for _weights, tally in grid]
     assert top1 == sorted(top1, reverse=True)
-    assert re.search(r"^portal( +\d+(\.\d+)?){5}( +\d+\.\d%){2}$", out, re.MULTILINE)
-    assert "(540 weightings tried on 29 needs)" in out
+    # Duties at 30 (9 points) lose to the category at 4.5 with family at 5.
+    assert (grid[-1][0].duty, grid[-1][1].ranks) == (30.0, [2])

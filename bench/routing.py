@@ -59,11 +59,16 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench.routing_needs import LabelledNeed, labelled_needs  # noqa: E402
+
+if TYPE_CHECKING:
+    # Imported for real only after django.setup(), inside the functions.
+    from matching.recommend import Signals, Weights
 
 TARGET_TOP3 = 0.90
 
@@ -285,7 +290,7 @@ class Classified:
 
     need: LabelledNeed
     expected: int
-    signals: list
+    signals: list[Signals]
     seconds: float
 
 
@@ -320,7 +325,7 @@ def classify(measured: list[LabelledNeed]) -> list[Classified]:
 
 
 def rank_of(
-    classified: Classified, weights, min_score: float
+    classified: Classified, weights: Weights, min_score: float
 ) -> tuple[int | None, list[int]]:
     """The labelled department's rank under ``weights`` (None when it is not
     ranked) and the departments ranked."""
@@ -366,12 +371,12 @@ GRID = {
 TUNING_SHOWN = 8
 
 
-def tune(classified: list[Classified]) -> list[tuple[object, Tally]]:
+def tune(classified: list[Classified]) -> list[tuple[Weights, Tally]]:
     """Every weighting of ``GRID`` with its tally on ``classified``, best
     top-1 first (then top-3), the portal's own ``CLASSIFIER`` first of all."""
     from matching.recommend import CLASSIFIER, MIN_SCORE, Weights
 
-    def tally(weights) -> Tally:
+    def tally(weights: Weights) -> Tally:
         ranks = [rank_of(need, weights, MIN_SCORE)[0] for need in classified]
         return Tally("", ranks)
 
@@ -391,7 +396,7 @@ def tune(classified: list[Classified]) -> list[tuple[object, Tally]]:
     return [(CLASSIFIER, tally(CLASSIFIER)), *scored]
 
 
-def print_tuning(scored: list[tuple[object, Tally]]) -> None:
+def print_tuning(scored: list[tuple[Weights, Tally]]) -> None:
     (current, current_tally), *grid = scored
     print()
     print(

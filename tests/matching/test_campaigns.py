@@ -265,7 +265,9 @@ def test_a_session_starting_before_the_close_is_refused_at_its_local_time(
     _page, session = scheduled_offering(department, title="人民调解员培训", days=3)
     # 06:00 UTC is 14:00 in Shanghai, the time the organizer's list shows.
     starts = timezone.localtime(session.starts_at).replace(hour=14, minute=0)
-    OfferingSession.objects.filter(pk=session.pk).update(starts_at=starts)
+    OfferingSession.objects.filter(pk=session.pk).update(
+        starts_at=starts, ends_at=starts + timedelta(hours=2)
+    )
     session.refresh_from_db()
     with translation.override("zh-hans"), pytest.raises(CampaignError) as refused:
         campaign_create(user=organization_officer, settings=settings_for({session: 1}))

@@ -68,6 +68,10 @@ class BrowseQuery:
     facet, facets narrowing each other); ``scope``, when set, keeps only the
     offerings serving a unit of that region (the region and its ancestors);
     ``areas`` are the values of the service-area facet, empty for no facet.
+    ``facets`` false asks for the number of matches and the page alone — no
+    facet counts, highlights or suggestions: what a caller that ranks the
+    matches for itself wants (need routing, recommendations), at a fraction
+    of the cost.
     """
 
     text: str = ""
@@ -77,16 +81,18 @@ class BrowseQuery:
     stop: int = 20
     scope: tuple[int, ...] | None = None
     areas: tuple[AreaChoice, ...] = ()
+    facets: bool = True
 
 
 @dataclass
 class BrowseResults:
     """An engine's answer: ``counts`` maps each facet to ``{value as text:
     count}`` with every other facet applied but not its own (``total`` is the
-    number of matches); ``offerings`` is the asked-for slice, in order, each
-    with ``next_session_at``; ``highlights`` maps an offering to HTML snippets
-    of its matching fields, matches in ``<mark>``; ``suggestions`` offers
-    other texts when nothing matches."""
+    number of matches, and all there is when the query asks for no facets);
+    ``offerings`` is the asked-for slice, in order, each with
+    ``next_session_at``; ``highlights`` maps an offering to HTML snippets of
+    its matching fields, matches in ``<mark>``; ``suggestions`` offers other
+    texts when nothing matches."""
 
     total: int
     counts: dict[str, dict[str, int]]
@@ -188,14 +194,21 @@ class EntryEngine:
         candidates = entries.filter(all_but(conditions))
         if query.text:
             entries = entries.filter(self.text_condition(query.text))
-        counts = self._counts(entries, conditions, query.areas)
         matching = entries.filter(all_but(conditions))
+        if query.facets:
+            counts = self._counts(entries, conditions, query.areas)
+        else:
+            counts = {"total": {"": matching.count()}}
         offerings = self._page(matching, candidates, query)
         return BrowseResults(
             total=counts["total"].get("", 0),
             counts=counts,
             offerings=offerings,
-            highlights=self.highlights(offerings, query.text) if query.text else {},
+            highlights=(
+                self.highlights(offerings, query.text)
+                if query.text and query.facets
+                else {}
+            ),
         )
 
     # What text engines override ------------------------------------------------

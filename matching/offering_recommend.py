@@ -511,6 +511,7 @@ def _phrase_hits(community: Region, sources: list[TextSource]) -> list[PhraseHit
                 filters={"community": [community.community_type]},
                 sort=RELEVANCE,
                 stop=HITS_PER_PHRASE,
+                facets=False,
                 scope=scope,
             )
             try:

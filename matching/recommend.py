@@ -598,6 +598,7 @@ def _phrase_hits(
             filters={"department": department_ids},
             sort=RELEVANCE,
             stop=HITS_PER_PHRASE,
+            facets=False,
         )
         try:
             results = engine.browse(query)

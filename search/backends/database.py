@@ -77,7 +77,12 @@ class DatabaseEngine(EntryEngine, SearchEngine):
 
     def browse(self, query: BrowseQuery) -> BrowseResults:
         results = super().browse(query)
-        if query.text and not results.total and query.stop > query.start:
+        if (
+            query.text
+            and query.facets
+            and not results.total
+            and query.stop > query.start
+        ):
             results.suggestions = self._single_terms(query)
         return results
 

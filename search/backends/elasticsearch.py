@@ -475,7 +475,7 @@ def browse_search(query: BrowseQuery, now: datetime) -> Search:
     chosen = conds.chosen()
     if chosen:
         search = search.post_filter(_all_but(chosen))
-    facet_aggs = _facet_aggs(query, conds)
+    facet_aggs = _facet_aggs(query, conds) if query.facets else {}
     if any(name not in chosen for name in facet_aggs):
         together = search.aggs.bucket("facets", "filter", filter=_all_but(chosen))
     for name, agg in facet_aggs.items():
@@ -617,9 +617,17 @@ class ElasticsearchEngine(SearchEngine):
         offerings = offerings_in_order(read_ids(body))
         return BrowseResults(
             total=read_total(body),
-            counts=read_counts(body, query),
+            counts=(
+                read_counts(body, query)
+                if query.facets
+                else {"total": {"": read_total(body)}}
+            ),
             offerings=offerings,
-            highlights=offering_highlights(offerings, query.text) if query.text else {},
+            highlights=(
+                offering_highlights(offerings, query.text)
+                if query.text and query.facets
+                else {}
+            ),
         )
 
     def autocomplete(self, prefix: str, *, limit: int = 8) -> list[str]:

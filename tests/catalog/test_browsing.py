@@ -1,12 +1,16 @@
 """Catalog browsing at /catalog/: disjunctive facet counts, filters, sorting,
 pagination, the partial answer for the script, and a constant query count."""
 
+from dataclasses import replace
+
 import pytest
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from catalog.browsing import BrowseQuery, browse_engine
+from catalog.filters import RELEVANCE
 from catalog.models import Category, OfferingStatus
 from catalog.selectors import catalog_browse, offering_facets
 from catalog.services import catalog_index_page
@@ -229,6 +233,25 @@ def test_the_text_box_matches_titles_summaries_and_synonyms(catalog):
     }
     assert titles("q=止血") == ["应急救护技能培训"]
     assert offering_facets(params=params("q=培训&kind=training")).total == 3
+
+
+def test_a_browse_for_the_page_alone_finds_the_same_offerings_uncounted(catalog):
+    engine = browse_engine()
+    query = BrowseQuery(
+        text="培训",
+        filters={"department": [catalog["civil"].department_id]},
+        sort=RELEVANCE,
+    )
+    full = engine.browse(query)
+    lean = engine.browse(replace(query, facets=False))
+    assert [o.title for o in lean.offerings] == [o.title for o in full.offerings]
+    assert [o.title for o in lean.offerings] == ["社区消防安全培训"]
+    assert lean.total == full.total == 1
+    assert lean.counts == {"total": {"": 1}}
+    # Nothing has both words: the full browse suggests each alone, the lean none.
+    nothing = BrowseQuery(text="止血 养老", sort=RELEVANCE)
+    assert engine.browse(nothing).suggestions
+    assert engine.browse(replace(nothing, facets=False)).suggestions == []
 
 
 def test_malformed_values_are_ignored_and_unknown_ids_match_nothing(catalog):

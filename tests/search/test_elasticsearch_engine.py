@@ -675,6 +675,21 @@ def test_browse_loads_offerings_in_hit_order_with_highlights(department):
     assert "<mark>消防</mark>疏散" in results.highlights[drill.pk]["summary"]
 
 
+def test_a_browse_for_the_page_alone_asks_for_no_aggregation_or_highlight(department):
+    fire = offering(corner(department), title="社区消防安全培训")
+    response = recorded("browse_text.json")
+    response["hits"]["hits"][0]["_id"] = str(fire.pk)
+    cluster = Cluster(search(response))
+    results = engine_on(cluster).browse(
+        BrowseQuery(text="消防", sort="relevance", facets=False)
+    )
+    (request,) = cluster.requests
+    assert "aggs" not in request.body
+    assert [o.pk for o in results.offerings] == [fire.pk]
+    assert results.counts == {"total": {"": 2}}
+    assert results.highlights == {}
+
+
 def test_hits_unknown_to_the_database_are_left_out():
     results = engine_on(Cluster(search(recorded("browse_text.json")))).browse(
         BrowseQuery()

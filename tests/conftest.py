@@ -1,6 +1,10 @@
+import sqlite3
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from portal.models import Role
 from tests.factories import (
@@ -12,6 +16,25 @@ from tests.factories import (
 )
 
 PASSWORD = "correct-horse-battery"
+
+
+def migrated_copy(tmp_path_factory) -> Path:
+    """Where ``django_db_setup`` keeps a copy of the SQLite test database as
+    migrated, before any test wrote to it."""
+    return tmp_path_factory.getbasetemp() / "migrated.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's, and on SQLite a copy of the database it migrated:
+    benchmark smoke runs start from that copy instead of migrating one of
+    their own, which took as long again (``tests/bench/conftest.py``)."""
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            with sqlite3.connect(migrated_copy(tmp_path_factory)) as copy:
+                connection.connection.backup(copy)
+            copy.close()
 
 
 @pytest.fixture

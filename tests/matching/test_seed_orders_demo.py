@@ -1,11 +1,15 @@
 """seed_orders_demo: a few hundred demo orders of the demo district in every
 state, lived through the ordering services by accounts of the right units,
-consistent in time and in seats, and a no-op when run again.
+consistent in time and in seats, and a no-op when run again. Then
+seed_campaign_demo on top of them, as `make demo` runs it: one published and
+one open campaign, lived through the campaign services, whose pages show real
+content, and a no-op when run again.
 
 Seeding the whole demo as `make run` does (district, catalog, needs, orders)
-takes a while (about fifty seconds), so it happens once for the module, in a
-transaction rolled back at its end; each test rolls back to it in turn. As
-everywhere in the suite nothing commits, so no inbox notification is written."""
+takes a while, so it happens once for the module, in a transaction rolled back
+at its end; each test rolls back to it in turn. The campaigns are seeded once too, in a savepoint, for the tests at the end of the
+module, which pytest runs after the orders' (in file order). As everywhere in
+the suite nothing commits, so no inbox notification is written."""
 
 import re
 import statistics
@@ -17,6 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Max, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.models import Revision
@@ -24,7 +29,14 @@ from wagtail.models import Revision
 from catalog.models import OfferingSession
 from matching.calendar import working_days_between
 from matching.lifecycle import TRANSITIONS, Actor
-from matching.models import Message, Order, OrderEvent, OrderState
+from matching.models import (
+    Campaign,
+    CampaignState,
+    Message,
+    Order,
+    OrderEvent,
+    OrderState,
+)
 from matching.selectors import (
     order_state_counts,
     orders_answer_clock,
@@ -218,3 +230,61 @@ def test_a_second_run_writes_nothing(seeded):
     call_command("seed_orders_demo", stdout=out, stderr=StringIO())
     assert gettext("The demo orders are already loaded.") in out.getvalue()
     assert counts() == before
+
+
+# Campaigns (seed_campaign_demo), on top of the orders ------------------------
+
+
+@pytest.fixture(scope="module")
+def campaigns(seeded, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        call_command("seed_campaign_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def test_one_published_and_one_open_campaign_ranked_by_many_communities(campaigns):
+    published = Campaign.objects.get(state=CampaignState.PUBLISHED)
+    current = Campaign.objects.get(state=CampaignState.OPEN)
+    assert current.choices.values("community_id").distinct().count() >= 50
+    orders = Order.objects.filter(campaign_assignment__campaign=published)
+    assert (
+        orders.count()
+        == published.assignments.filter(
+            mechanism=published.mechanism, order__isnull=False
+        ).count()
+    )
+    assert orders.count() >= 10
+    # Some communities got nothing: the seats were scarce.
+    assert published.statistics[published.mechanism]["with_nothing"] > 0
+    # The published campaign's history is dated as it happened, before today.
+    assert published.published_at.date() < current.opens_on
+
+
+def test_the_demo_accounts_see_campaign_orders_on_both_sides(campaigns):
+    published = Campaign.objects.get(state=CampaignState.PUBLISHED)
+    bumen = User.objects.get(username="bumen")
+    shequ = User.objects.get(username="shequ")
+    orders = Order.objects.filter(campaign_assignment__campaign=published)
+    assert orders.filter(department_id=bumen.department_id).exists()
+    assert published.choices.filter(community_id=shequ.region_id).exists()
+
+
+def test_a_second_campaign_run_writes_nothing(campaigns):
+    before = (Campaign.objects.count(), Order.objects.count())
+    call_command("seed_campaign_demo", stdout=StringIO())
+    assert (Campaign.objects.count(), Order.objects.count()) == before
+
+
+def test_the_demo_pages_show_the_campaigns(campaigns, client):
+    published = Campaign.objects.get(state=CampaignState.PUBLISHED)
+    current = Campaign.objects.get(state=CampaignState.OPEN)
+    client.force_login(User.objects.get(username="zuzhibu"))
+    preview = client.get(reverse("campaign_preview", args=[published.pk]))
+    assert preview.status_code == 200
+    assert len(preview.context["preview"].communities) >= 20
+    client.force_login(User.objects.get(username="shequ"))
+    page = client.get(reverse("campaign_detail", args=[current.pk]))
+    assert page.status_code == 200
+    assert page.context["form"] is not None

@@ -1,4 +1,5 @@
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,8 @@ def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
     if connection.vendor == "sqlite":
         with django_db_blocker.unblock():
             connection.ensure_connection()
-            with sqlite3.connect(migrated_copy(tmp_path_factory)) as copy:
+            with closing(sqlite3.connect(migrated_copy(tmp_path_factory))) as copy:
                 connection.connection.backup(copy)
-            copy.close()
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ content, and a no-op when run again.
 
 Seeding the whole demo as `make run` does (district, catalog, needs, orders)
 takes a while, so it happens once for the module, in a transaction rolled back
-at its end; each test rolls back to it in turn. The campaigns are seeded once too, in a savepoint, for the tests at the end of the
-module, which pytest runs after the orders' (in file order). As everywhere in
-the suite nothing commits, so no inbox notification is written."""
+at its end; each test rolls back to it in turn. The campaigns are seeded once
+too, in a savepoint, for the tests at the end of the module, which pytest runs
+after the orders' (in file order). As everywhere in the suite nothing commits,
+so no inbox notification is written."""
 
 import re
 import statistics

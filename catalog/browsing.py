@@ -102,6 +102,11 @@ class BrowseResults:
     suggestions: list[tuple[str, int]] = field(default_factory=list)
 
 
+def total_only(total: int) -> dict[str, dict[str, int]]:
+    """The counts of a browse that asked for no facets: the matches alone."""
+    return {"total": {"": total}}
+
+
 class BrowseEngine(Protocol):
     def browse(self, query: BrowseQuery) -> BrowseResults: ...
 
@@ -198,7 +203,7 @@ class EntryEngine:
         if query.facets:
             counts = self._counts(entries, conditions, query.areas)
         else:
-            counts = {"total": {"": matching.count()}}
+            counts = total_only(matching.count())
         offerings = self._page(matching, candidates, query)
         return BrowseResults(
             total=counts["total"].get("", 0),

@@ -59,6 +59,7 @@ from catalog.browsing import (
     BrowseQuery,
     BrowseResults,
     offerings_in_order,
+    total_only,
 )
 from catalog.filters import (
     FREE,
@@ -620,7 +621,7 @@ class ElasticsearchEngine(SearchEngine):
             counts=(
                 read_counts(body, query)
                 if query.facets
-                else {"total": {"": read_total(body)}}
+                else total_only(read_total(body))
             ),
             offerings=offerings,
             highlights=(
